@@ -1,0 +1,89 @@
+# slotheap build. Every variable may be overridden: make CC=clang O=out check
+#
+#   make check     all tests (unit, soak, memory tables, replay, bug catalog subset, builds, format)
+#   make fuzz      time-boxed differential fuzzing campaign (FUZZ_SECONDS, ENGINE, JOBS)
+#   make help      every target
+#
+# Each part of the project keeps its rules in mk/<part>.mk and adds its check steps to
+# CHECK_STEPS; this file holds what they share.
+
+O ?= build
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+CLANG ?= clang
+PYTHON ?= python3
+INSTALL_DEPS := scripts/install-deps.sh
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
+	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Werror
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+INCLUDES := -Icore -Iref -Ifuzz
+CFLAGS ?=
+LDFLAGS ?=
+
+CORE_SRCS := $(wildcard core/*.c)
+REF_SRCS := $(wildcard ref/*.c)
+
+# Library variants, each in its own object tree under $(O)/<variant>/:
+#   san      ASan+UBSan, -O1: unit tests, soak, replay
+#   rel      -O2, no sanitizers: benchmarks, tools
+#   linsan   SH_LINEAR=1 with sanitizers: the linear free list, compared against ref too
+#   linrel   SH_LINEAR=1, -O2: benchmarks
+VARIANTS := san rel linsan linrel
+VFLAGS_san := -O1 -g $(SAN)
+VFLAGS_rel := -O2 -g
+VFLAGS_linsan := -O1 -g $(SAN) -DSH_LINEAR=1
+VFLAGS_linrel := -O2 -g -DSH_LINEAR=1
+
+define variant_rules
+$(O)/$(1)/%.o: %.c $(wildcard core/*.h ref/*.h fuzz/*.h) | deps-base
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(WARN) $$(VFLAGS_$(1)) $$(INCLUDES) $$(CFLAGS) -c $$< -o $$@
+$(O)/$(1)/libslotheap.a: $(patsubst %.c,$(O)/$(1)/%.o,$(CORE_SRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(O)/$(1)/libshref.a: $(patsubst %.c,$(O)/$(1)/%.o,$(REF_SRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+
+SAN_LIBS := $(O)/san/libslotheap.a $(O)/san/libshref.a
+REL_LIBS := $(O)/rel/libslotheap.a $(O)/rel/libshref.a
+
+CHECK_STEPS :=
+HELP :=
+
+.PHONY: all check deps-base help clean format format-check
+all: $(SAN_LIBS)
+
+deps-base:
+	@bash $(INSTALL_DEPS) base
+
+include $(sort $(wildcard mk/*.mk))
+CHECK_STEPS += format-check
+
+check: $(CHECK_STEPS)
+	@echo
+	@echo "make check: summary"
+	@echo "  step                          result"
+	@for s in $(CHECK_STEPS); do printf '  %-29s passed\n' "$$s"; done
+	@echo "make check: $(words $(CHECK_STEPS)) steps passed"
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^fuzz/bugs/')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check: | deps-base
+	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files clean"
+
+help:
+	@echo "Targets:"
+	@echo "  check          all tests; what CI runs"
+	@echo "  fuzz           differential fuzzing campaign (FUZZ_SECONDS=, ENGINE=libfuzzer|afl, JOBS=)"
+	@echo "  format         clang-format every C file;  format-check: fail on a diff"
+	@echo "  clean          remove $(O)/"
+	@printf '%s\n' $(HELP)
+
+clean:
+	rm -rf $(O)

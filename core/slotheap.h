@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * slotheap: a freestanding memory allocator with out-of-band metadata.
+ *
+ * A heap is a caller-provided `struct sh_heap` holding up to SH_MAX_REGIONS regions. Each
+ * region's low end holds its slot array and hash buckets; the rest (the arena) is tiled by
+ * blocks. Every block is described by one slot, and every slot is on exactly one list:
+ * spare (unallocated), free (free blocks, address ordered) or the allocated hash (live blocks,
+ * keyed by address). No metadata lives in the arena, so a caller that overruns a block cannot
+ * corrupt the allocator.
+ *
+ * Policy (normative text in DESIGN.md, summarised in README.md): sizes round up to the granule
+ * SH_GRANULE (malloc(0) gets one granule); regions are tried in the order they were added;
+ * within a region the lowest-addressed free block that fits is taken (address-ordered first
+ * fit) and split at its low end; a remainder needs a spare slot, without one the whole block
+ * is handed out; free merges at once with free neighbours.
+ *
+ * Costs, with n the number of free blocks in a region and R the number of regions:
+ * malloc, calloc, free, realloc: O(R + log n) (free: O(1) expected hash look-up, O(log n)
+ * to update the free index); memalign: O(R + k log n), k the number of free blocks large
+ * enough but with no fitting aligned start before the one chosen. The SH_LINEAR build
+ * keeps the original linear free list: every one of those becomes O(R + n).
+ *
+ * Not thread-safe: callers serialise access to one heap.
+ */
+#ifndef SLOTHEAP_H
+#define SLOTHEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Build-time knobs; each may be overridden with -D. */
+#ifndef SH_GRANULE
+#define SH_GRANULE 16 /* block alignment and size unit: a power of two >= 2 * sizeof(void *) */
+#endif
+#ifndef SH_MAX_REGIONS
+#define SH_MAX_REGIONS 8 /* regions per heap, at most 32 (region masks are unsigned) */
+#endif
+#ifndef SH_DEFAULT_SLOTS
+#define SH_DEFAULT_SLOTS 1024 /* slot count used by the boot helper unless told otherwise */
+#endif
+#ifndef SH_DEFAULT_HEAP_SIZE
+#define SH_DEFAULT_HEAP_SIZE (8u << 20) /* heap footprint used by the boot helper by default */
+#endif
+#ifndef SH_SLOTS_PER_BUCKET
+#define SH_SLOTS_PER_BUCKET 2 /* hash load: buckets = next power of two >= nslots / this */
+#endif
+
+#define SH_ALL_REGIONS (~0u) /* region mask naming every region */
+
+/* Error codes. 0 is success; every failure has its own code. */
+enum sh_error {
+	SH_OK = 0,
+	SH_EINVAL = 1,	     /* NULL heap/pointer argument, zero slot count, bad region index */
+	SH_ETOOSMALL = 2,    /* region cannot hold its slot array, buckets and one granule */
+	SH_ETOOBIG = 3,	     /* region end wraps the address space, or its arena exceeds
+				UINT32_MAX granules, or nslots >= UINT32_MAX */
+	SH_EOVERLAP = 4,     /* region overlaps one already added */
+	SH_ETOOMANY = 5,     /* heap already has SH_MAX_REGIONS regions */
+	SH_ENOMEM = 6,	     /* no free block fits (in the allowed regions) */
+	SH_EOVERFLOW = 7,    /* size rounding or n * size overflows size_t */
+	SH_EALIGN = 8,	     /* memalign alignment is not a power of two */
+	SH_EFOREIGN = 9,     /* free/realloc of a pointer outside every arena of this heap */
+	SH_EBADPTR = 10,     /* free/realloc of a pointer inside an arena that is not the start
+				of any block (interior pointer, never allocated) */
+	SH_EDOUBLEFREE = 11, /* free/realloc of the start of a free block: already freed */
+	SH_ECORRUPT = 12,    /* sh_check found a broken invariant */
+};
+
+/* Called on every detected misuse (free/realloc of a bad pointer) with its code. */
+typedef void (*sh_error_hook)(void *ctx, int code, const void *ptr);
+
+/* One region. The fields are the allocator's own: read them through sh_region_info(). */
+struct sh_region {
+	uintptr_t base;	     /* region start: slot array, then buckets */
+	uintptr_t end;	     /* region end (exclusive) */
+	uintptr_t arena;     /* first arena byte, SH_GRANULE aligned */
+	uint32_t ngran;	     /* arena size in granules */
+	uint32_t nslots;     /* slots in the slot array */
+	uint32_t nbuckets;   /* hash buckets, a power of two */
+	uint32_t spare;	     /* head of the spare slot list */
+	uint32_t free_root;  /* free index: tree root, or list head when SH_LINEAR */
+	uint32_t first;	     /* slot of the block at arena offset 0 */
+	uint32_t nspare;     /* counters kept by every operation, checked by sh_check (I7) */
+	uint32_t nfree;
+	uint32_t nlive;
+	uint32_t free_gran;
+	uint32_t live_gran;
+	struct sh_slot *slots;
+	uint32_t *buckets;
+};
+
+/* A heap. Complete so that it can live in static storage; initialise with sh_init(). */
+struct sh_heap {
+	struct sh_region region[SH_MAX_REGIONS];
+	unsigned nregions;
+	int last_error;
+	size_t failed_allocs;
+	size_t misuse;
+	sh_error_hook hook;
+	void *hook_ctx;
+};
+
+/* Returns the bytes of region metadata (slot array plus buckets) for nslots slots, before the
+ * arena is aligned to SH_GRANULE: a region of size S at base B has its arena at
+ * round_up(B + sh_region_meta_bytes(nslots), SH_GRANULE). 0 if nslots is 0 or too large. */
+size_t sh_region_meta_bytes(size_t nslots);
+
+/* Makes h an empty heap with no regions. Returns SH_EINVAL if h is NULL, else 0. O(1). */
+int sh_init(struct sh_heap *h);
+
+/* Adds [base, base + size) as region number h->nregions, with nslots slots (at least 1: the
+ * whole arena starts as one free block, which takes one slot). The region's memory belongs to
+ * the heap from now on. Returns 0, or SH_EINVAL (NULL h or base, nslots == 0),
+ * SH_ETOOMANY, SH_ETOOBIG, SH_EOVERLAP, SH_ETOOSMALL; on failure h is unchanged. O(nslots). */
+int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots);
+
+/* Returns a block of at least size bytes (one granule for size 0), SH_GRANULE aligned, from
+ * the first region that has a fitting block, or NULL (SH_EOVERFLOW, SH_ENOMEM; see
+ * sh_last_error). The usable size may exceed the request when no spare slot was left. */
+void *sh_malloc(struct sh_heap *h, size_t size);
+
+/* As sh_malloc, but only from regions whose bit (1u << index) is set in region_mask. */
+void *sh_malloc_in(struct sh_heap *h, unsigned region_mask, size_t size);
+
+/* As sh_malloc(n * size), with the whole block zeroed. NULL with SH_EOVERFLOW if n * size
+ * overflows. */
+void *sh_calloc(struct sh_heap *h, size_t n, size_t size);
+
+/* Resizes the live block p, in place when possible (shrink, or grow into a free block just
+ * above), otherwise by allocating a new block, copying and freeing p. NULL p acts as malloc;
+ * size 0 frees p and returns NULL. On failure returns NULL and p is untouched; if p is not a
+ * live block the misuse is reported as by sh_free and NULL is returned. */
+void *sh_realloc(struct sh_heap *h, void *p, size_t size);
+
+/* Returns a block of at least size bytes whose address is a multiple of align (a power of
+ * two; values below SH_GRANULE act as SH_GRANULE), or NULL (SH_EALIGN, SH_EOVERFLOW,
+ * SH_ENOMEM). The gap below the block stays free; a free block whose gap could get no slot is
+ * passed over. */
+void *sh_memalign(struct sh_heap *h, size_t align, size_t size);
+
+/* Frees the live block p and merges it with free neighbours. NULL is a no-op returning 0.
+ * A pointer that is not the start of a live block is reported (error hook, misuse counter)
+ * with SH_EFOREIGN, SH_EBADPTR or SH_EDOUBLEFREE, and the heap is left unchanged. */
+int sh_free(struct sh_heap *h, void *p);
+
+/* Returns the usable size of the live block p (its block size), or 0 if p is not live. */
+size_t sh_usable_size(const struct sh_heap *h, const void *p);
+
+/* Returns the code of the most recent failed allocation or misuse (0 if none yet). */
+int sh_last_error(const struct sh_heap *h);
+
+/* Installs (or with NULL removes) the misuse hook. */
+void sh_set_error_hook(struct sh_heap *h, sh_error_hook fn, void *ctx);
+
+/* Figures for the whole heap, kept up to date by every call (O(R) to read). */
+struct sh_stats {
+	size_t live_bytes;    /* sum of usable sizes of live blocks */
+	size_t free_bytes;    /* sum of free block sizes */
+	size_t live_blocks;
+	size_t free_blocks;
+	size_t slots_total;   /* slots in all regions */
+	size_t slots_spare;   /* on the unallocated lists (slots_live = live_blocks, slots_free =
+				 free_blocks) */
+	size_t largest_free;  /* largest free block in any region */
+	size_t failed_allocs; /* allocation calls that returned NULL for want of memory,
+				 on overflow or on a bad alignment */
+	size_t misuse;	      /* detected bad frees and reallocs */
+};
+void sh_stats(const struct sh_heap *h, struct sh_stats *out);
+
+/* One block, as sh_walk reports it. */
+struct sh_block_info {
+	unsigned region;
+	void *ptr;
+	size_t size;
+	bool live;
+};
+
+/* Calls fn for every block of every region, regions in index order, blocks in address order;
+ * stops early when fn returns non-zero and returns that value, else 0. O(blocks). fn must not
+ * change the heap. */
+int sh_walk(const struct sh_heap *h, int (*fn)(const struct sh_block_info *b, void *ctx),
+	    void *ctx);
+
+/* Geometry of region idx. Returns 0, or SH_EINVAL for a bad index. */
+struct sh_region_info {
+	void *base;
+	size_t size;
+	void *arena;
+	size_t arena_size;
+	size_t nslots;
+	size_t nbuckets;
+};
+int sh_region_info(const struct sh_heap *h, unsigned idx, struct sh_region_info *out);
+
+/* Invariants checked by sh_check (DESIGN.md): */
+enum sh_invariant {
+	SH_I1_TILING = 1,
+	SH_I2_SLOTS = 2,
+	SH_I3_CONSOLIDATION = 3,
+	SH_I4_HASH = 4,
+	SH_I5_ALIGNMENT = 5,
+	SH_I6_INDEX = 6,
+	SH_I7_STATS = 7,
+};
+
+struct sh_check_report {
+	unsigned failures;	 /* broken checks found (the walk carries on after the first) */
+	int invariant;		 /* enum sh_invariant of the first failure, 0 if none */
+	unsigned region;	 /* region of the first failure */
+	uint32_t slot;		 /* slot index involved, UINT32_MAX if none */
+	uintptr_t block;	 /* block address involved, 0 if none */
+	const char *what;	 /* one-line description of the first failure */
+};
+
+/* Walks every region and verifies invariants I1-I7 without trusting any link: every walk is
+ * bounded, so a corrupted heap cannot make it loop or read outside the slot arrays. Returns 0
+ * if all hold, else SH_ECORRUPT with the first failure in *r (r may be NULL). Always
+ * compiled; O(slots + buckets) per region, recursion depth O(log n). */
+int sh_check(const struct sh_heap *h, struct sh_check_report *r);
+
+/* Name of an error code or invariant, for messages ("SH_EBADPTR", "I3 consolidation"). */
+const char *sh_strerror(int code);
+const char *sh_invariant_name(int invariant);
+
+#endif /* SLOTHEAP_H */

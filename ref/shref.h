@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reference model: the allocation policy of DESIGN.md written the obvious way, with no
+ * code shared with core/. It never touches the memory it manages: it only computes which
+ * addresses the policy hands out, so that every result of core/ can be predicted exactly.
+ *
+ * Each region is a sorted array of blocks {start, size, live}; every search is a linear scan.
+ * Regions are given by their arena (start and size, as sh_region_info reports them) and their
+ * slot count: a region with nslots slots can describe at most nslots blocks.
+ *
+ * Results use the codes and structures of the public header slotheap.h (SH_E*, struct
+ * sh_stats, struct sh_block_info).
+ */
+#ifndef SHREF_H
+#define SHREF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slotheap.h"
+
+struct shref;
+
+/* A new empty model, or NULL if the host is out of memory. */
+struct shref *shref_new(void);
+void shref_delete(struct shref *m);
+
+/* Adds a region whose arena is [arena, arena + size) with nslots slots. size must be a
+ * positive multiple of SH_GRANULE and arena SH_GRANULE aligned. Returns 0 or SH_EINVAL. */
+int shref_add_region(struct shref *m, uintptr_t arena, size_t size, size_t nslots);
+
+/* The allocation calls. Addresses are returned as uintptr_t, 0 for failure; on failure (and
+ * on misuse) shref_last_error() gives the code the policy prescribes. */
+uintptr_t shref_malloc(struct shref *m, size_t size);
+uintptr_t shref_malloc_in(struct shref *m, unsigned region_mask, size_t size);
+uintptr_t shref_calloc(struct shref *m, size_t n, size_t size);
+uintptr_t shref_realloc(struct shref *m, uintptr_t p, size_t size);
+uintptr_t shref_memalign(struct shref *m, size_t align, size_t size);
+int shref_free(struct shref *m, uintptr_t p);
+size_t shref_usable_size(const struct shref *m, uintptr_t p);
+int shref_last_error(const struct shref *m);
+
+void shref_stats(const struct shref *m, struct sh_stats *out);
+
+/* Number of blocks in all regions, and block i of them in the order sh_walk reports blocks
+ * (regions in index order, then address order). Returns 0, or SH_EINVAL for i out of range. */
+size_t shref_block_count(const struct shref *m);
+int shref_block(const struct shref *m, size_t i, struct sh_block_info *out);
+
+#endif /* SHREF_H */
