@@ -4,7 +4,7 @@
 #   make fuzz      time-boxed differential fuzzing campaign (FUZZ_SECONDS, ENGINE, JOBS)
 #   make help      every target
 #
-# Each part of the project keeps its rules in mk/<part>.mk and adds its check steps to
+# Each part of the project keeps its rules in mk/NN-<part>.mk and adds its check steps to
 # CHECK_STEPS; this file holds what they share.
 
 O ?= build
