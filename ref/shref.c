@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reference model of the slotheap policy (DESIGN.md, rules 1-9 and the misuse rules),
+ * written to be checked by reading rather than to be fast.
+ *
+ * Each region is a sorted array of blocks {start, size, live} tiling its arena; every search
+ * is a linear scan over it. A region with nslots slots holds at most nslots blocks, so a
+ * split or a new gap needs blocks < nslots ("a spare slot"), and a merge gives one back.
+ * The model never touches the managed memory: it only computes addresses.
+ *
+ * Readings chosen where DESIGN.md leaves room (each follows the comments of slotheap.h):
+ *  - A pointer outside every arena (including a region's own metadata below its arena) is
+ *    SH_EFOREIGN; inside an arena, the start of a free block is SH_EDOUBLEFREE, any other
+ *    address that is not a block start is SH_EBADPTR.
+ *  - realloc(NULL, n) is malloc(n) even for n == 0 (one granule), not a free of NULL.
+ *  - realloc checks p before anything else: a bad p is misuse (not a failed allocation) even
+ *    when n == 0 or bs would overflow. realloc(p, 0) of a live p frees it, returns 0, and is
+ *    neither a failure nor a change of last_error.
+ *  - realloc failures (SH_EOVERFLOW, SH_ENOMEM) count in failed_allocs like malloc's.
+ *  - "The block above" in realloc is the next block of the same region, adjacent by tiling;
+ *    a block at the top of its region has none. The moving case allocates by the malloc rules
+ *    over every region (mask SH_ALL_REGIONS), with p still live, G-aligned only.
+ *  - memalign checks the alignment before the size: memalign(3, SIZE_MAX) is SH_EALIGN.
+ *    A block whose lowest aligned start leaves a gap that cannot get a spare slot is passed
+ *    over whole: any higher aligned start in it would need a gap slot too. The gap takes its
+ *    slot before the tail, so with one spare slot the allocation takes the tail.
+ *  - calloc: n * size overflow is SH_EOVERFLOW, then the malloc rules apply to the product.
+ *  - malloc_in: mask bits of regions that do not exist are ignored; no usable region means
+ *    SH_ENOMEM.
+ *  - shref_add_region also rejects (SH_EINVAL) a region beyond SH_MAX_REGIONS, an arena
+ *    that wraps the address space (or ends exactly at its top) or that overlaps an arena
+ *    already added; core/ refuses such regions, so they never reach the model.
+ *  - usable_size of anything but a live block start is 0 and is not misuse.
+ */
+#include "shref.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define G ((size_t)SH_GRANULE)
+
+struct blk {
+	uintptr_t start;
+	size_t size;
+	bool live;
+};
+
+struct reg {
+	uintptr_t arena;
+	size_t size;
+	size_t nslots;
+	size_t n; /* blocks in b[], sorted by start, tiling [arena, arena + size) */
+	size_t cap;
+	struct blk *b;
+};
+
+struct shref {
+	struct reg r[SH_MAX_REGIONS];
+	unsigned nregions;
+	int last_error;
+	size_t failed_allocs;
+	size_t misuse;
+};
+
+/* ---- block array helpers ---- */
+
+static void insert_blk(struct reg *r, size_t i, struct blk b)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 8;
+		struct blk *nb = realloc(r->b, cap * sizeof(*nb));
+		if (!nb) {
+			fprintf(stderr, "shref: host out of memory\n");
+			abort();
+		}
+		r->b = nb;
+		r->cap = cap;
+	}
+	memmove(&r->b[i + 1], &r->b[i], (r->n - i) * sizeof(*r->b));
+	r->b[i] = b;
+	r->n++;
+}
+
+static void erase_blk(struct reg *r, size_t i)
+{
+	memmove(&r->b[i], &r->b[i + 1], (r->n - i - 1) * sizeof(*r->b));
+	r->n--;
+}
+
+static bool has_spare(const struct reg *r)
+{
+	return r->n < r->nslots;
+}
+
+static bool above_is_free(const struct reg *r, size_t i)
+{
+	return i + 1 < r->n && !r->b[i + 1].live;
+}
+
+/* Region whose arena holds p, or -1. */
+static int region_of(const struct shref *m, uintptr_t p)
+{
+	for (unsigned i = 0; i < m->nregions; i++) {
+		if (p >= m->r[i].arena && p - m->r[i].arena < m->r[i].size)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Index of the block starting at p in r, or r->n if none. */
+static size_t block_at(const struct reg *r, uintptr_t p)
+{
+	size_t i;
+	for (i = 0; i < r->n; i++) {
+		if (r->b[i].start == p)
+			break;
+	}
+	return i;
+}
+
+/* ---- results ---- */
+
+static uintptr_t fail(struct shref *m, int code)
+{
+	m->failed_allocs++;
+	m->last_error = code;
+	return 0;
+}
+
+static int report_misuse(struct shref *m, int code)
+{
+	m->misuse++;
+	m->last_error = code;
+	return code;
+}
+
+/* Rule 1: bs = max(G, round_up(n, G)); false if that overflows. */
+static bool block_size(size_t n, size_t *bs)
+{
+	if (n > SIZE_MAX - (G - 1))
+		return false;
+	*bs = n == 0 ? G : (n + G - 1) / G * G;
+	return true;
+}
+
+/* Classifies p (not 0): 0 if it starts a live block (its region and index in *ri, *bi),
+ * else the misuse code. */
+static int classify(const struct shref *m, uintptr_t p, unsigned *ri, size_t *bi)
+{
+	int r = region_of(m, p);
+	if (r < 0)
+		return SH_EFOREIGN;
+	size_t i = block_at(&m->r[r], p);
+	if (i == m->r[r].n)
+		return SH_EBADPTR;
+	if (!m->r[r].b[i].live)
+		return SH_EDOUBLEFREE;
+	*ri = (unsigned)r;
+	*bi = i;
+	return 0;
+}
+
+/* ---- policy ---- */
+
+/* Rule 4: allocate bs bytes at the low end of free block i, splitting off the remainder if a
+ * spare slot exists, else handing out the whole block. */
+static uintptr_t take(struct reg *r, size_t i, size_t bs)
+{
+	struct blk *b = &r->b[i];
+	if (b->size > bs && has_spare(r)) {
+		struct blk rest = {b->start + bs, b->size - bs, false};
+		b->size = bs;
+		insert_blk(r, i + 1, rest);
+	}
+	r->b[i].live = true;
+	return r->b[i].start;
+}
+
+/* Rule 5: block i becomes free and merges with free neighbours (above first, then below). */
+static void release(struct reg *r, size_t i)
+{
+	r->b[i].live = false;
+	if (above_is_free(r, i)) {
+		r->b[i].size += r->b[i + 1].size;
+		erase_blk(r, i + 1);
+	}
+	if (i > 0 && !r->b[i - 1].live) {
+		r->b[i - 1].size += r->b[i].size;
+		erase_blk(r, i);
+	}
+}
+
+/* Rules 2-4: first fit over the regions in mask, in index order. 0 if nothing fits. */
+static uintptr_t first_fit(struct shref *m, unsigned mask, size_t bs)
+{
+	for (unsigned ri = 0; ri < m->nregions; ri++) {
+		struct reg *r = &m->r[ri];
+		if (!(mask & (1u << ri)))
+			continue;
+		for (size_t i = 0; i < r->n; i++) {
+			if (!r->b[i].live && r->b[i].size >= bs)
+				return take(r, i, bs);
+		}
+	}
+	return 0;
+}
+
+struct shref *shref_new(void)
+{
+	return calloc(1, sizeof(struct shref));
+}
+
+void shref_delete(struct shref *m)
+{
+	if (!m)
+		return;
+	for (unsigned i = 0; i < m->nregions; i++)
+		free(m->r[i].b);
+	free(m);
+}
+
+int shref_add_region(struct shref *m, uintptr_t arena, size_t size, size_t nslots)
+{
+	if (!m || m->nregions >= SH_MAX_REGIONS || nslots == 0 || size == 0 || size % G != 0 ||
+	    arena % G != 0 || size > UINTPTR_MAX - arena)
+		return SH_EINVAL;
+	for (unsigned i = 0; i < m->nregions; i++) {
+		const struct reg *o = &m->r[i];
+		if (arena < o->arena + o->size && o->arena < arena + size)
+			return SH_EINVAL;
+	}
+	struct reg *r = &m->r[m->nregions++];
+	memset(r, 0, sizeof(*r));
+	r->arena = arena;
+	r->size = size;
+	r->nslots = nslots;
+	struct blk whole = {arena, size, false};
+	insert_blk(r, 0, whole);
+	return 0;
+}
+
+uintptr_t shref_malloc_in(struct shref *m, unsigned region_mask, size_t size)
+{
+	size_t bs;
+	if (!block_size(size, &bs))
+		return fail(m, SH_EOVERFLOW);
+	uintptr_t p = first_fit(m, region_mask, bs);
+	return p ? p : fail(m, SH_ENOMEM);
+}
+
+uintptr_t shref_malloc(struct shref *m, size_t size)
+{
+	return shref_malloc_in(m, SH_ALL_REGIONS, size);
+}
+
+/* Rule 8. */
+uintptr_t shref_calloc(struct shref *m, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		return fail(m, SH_EOVERFLOW);
+	return shref_malloc(m, n * size);
+}
+
+/* Rule 6. */
+uintptr_t shref_memalign(struct shref *m, size_t align, size_t size)
+{
+	size_t bs;
+	if (align == 0 || (align & (align - 1)) != 0)
+		return fail(m, SH_EALIGN);
+	if (align < G)
+		align = G;
+	if (!block_size(size, &bs))
+		return fail(m, SH_EOVERFLOW);
+	for (unsigned ri = 0; ri < m->nregions; ri++) {
+		struct reg *r = &m->r[ri];
+		for (size_t i = 0; i < r->n; i++) {
+			struct blk *b = &r->b[i];
+			if (b->live)
+				continue;
+			size_t gap = (size_t)((align - b->start % align) % align);
+			if (gap > b->size || bs > b->size - gap)
+				continue; /* no aligned start with room for bs */
+			if (gap == 0)
+				return take(r, i, bs);
+			if (!has_spare(r))
+				continue; /* the front gap could get no slot */
+			struct blk rest = {b->start + gap, b->size - gap, false};
+			b->size = gap;
+			insert_blk(r, i + 1, rest);
+			return take(r, i + 1, bs);
+		}
+	}
+	return fail(m, SH_ENOMEM);
+}
+
+/* Rule 5 and the misuse rules. */
+int shref_free(struct shref *m, uintptr_t p)
+{
+	unsigned ri;
+	size_t bi;
+	if (p == 0)
+		return 0;
+	int code = classify(m, p, &ri, &bi);
+	if (code)
+		return report_misuse(m, code);
+	release(&m->r[ri], bi);
+	return 0;
+}
+
+/* Rule 7. */
+uintptr_t shref_realloc(struct shref *m, uintptr_t p, size_t size)
+{
+	unsigned ri;
+	size_t bi, bs;
+	if (p == 0)
+		return shref_malloc(m, size);
+	int code = classify(m, p, &ri, &bi);
+	if (code) {
+		report_misuse(m, code);
+		return 0;
+	}
+	struct reg *r = &m->r[ri];
+	if (size == 0) {
+		release(r, bi);
+		return 0;
+	}
+	if (!block_size(size, &bs))
+		return fail(m, SH_EOVERFLOW);
+	struct blk *b = &r->b[bi];
+	if (bs <= b->size) { /* shrink in place */
+		size_t cut = b->size - bs;
+		if (cut == 0)
+			return p;
+		if (above_is_free(r, bi)) {
+			r->b[bi + 1].start -= cut;
+			r->b[bi + 1].size += cut;
+			b->size = bs;
+		} else if (has_spare(r)) {
+			struct blk tail = {b->start + bs, cut, false};
+			b->size = bs;
+			insert_blk(r, bi + 1, tail);
+		}
+		return p;
+	}
+	if (above_is_free(r, bi) && r->b[bi + 1].size >= bs - b->size) { /* grow in place */
+		size_t need = bs - b->size;
+		struct blk *above = &r->b[bi + 1];
+		b->size = bs;
+		if (above->size == need) {
+			erase_blk(r, bi + 1);
+		} else {
+			above->start += need;
+			above->size -= need;
+		}
+		return p;
+	}
+	uintptr_t q =
+		first_fit(m, SH_ALL_REGIONS, bs); /* move: p is live, so not a candidate */
+	if (!q)
+		return fail(m, SH_ENOMEM);
+	release(r, block_at(r, p)); /* p's index may have moved if q was split below it */
+	return q;
+}
+
+/* Rule 9. */
+size_t shref_usable_size(const struct shref *m, uintptr_t p)
+{
+	unsigned ri;
+	size_t bi;
+	if (p == 0 || classify(m, p, &ri, &bi) != 0)
+		return 0;
+	return m->r[ri].b[bi].size;
+}
+
+int shref_last_error(const struct shref *m)
+{
+	return m->last_error;
+}
+
+void shref_stats(const struct shref *m, struct sh_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned ri = 0; ri < m->nregions; ri++) {
+		const struct reg *r = &m->r[ri];
+		out->slots_total += r->nslots;
+		out->slots_spare += r->nslots - r->n;
+		for (size_t i = 0; i < r->n; i++) {
+			const struct blk *b = &r->b[i];
+			if (b->live) {
+				out->live_bytes += b->size;
+				out->live_blocks++;
+			} else {
+				out->free_bytes += b->size;
+				out->free_blocks++;
+				if (b->size > out->largest_free)
+					out->largest_free = b->size;
+			}
+		}
+	}
+	out->failed_allocs = m->failed_allocs;
+	out->misuse = m->misuse;
+}
+
+size_t shref_block_count(const struct shref *m)
+{
+	size_t n = 0;
+	for (unsigned ri = 0; ri < m->nregions; ri++)
+		n += m->r[ri].n;
+	return n;
+}
+
+int shref_block(const struct shref *m, size_t i, struct sh_block_info *out)
+{
+	for (unsigned ri = 0; ri < m->nregions; ri++) {
+		const struct reg *r = &m->r[ri];
+		if (i < r->n) {
+			out->region = ri;
+			out->ptr = (void *)r->b[i].start;
+			out->size = r->b[i].size;
+			out->live = r->b[i].live;
+			return 0;
+		}
+		i -= r->n;
+	}
+	return SH_EINVAL;
+}
