@@ -8,7 +8,7 @@
  * split or a new gap needs blocks < nslots ("a spare slot"), and a merge gives one back.
  * The model never touches the managed memory: it only computes addresses.
  *
- * Readings chosen where DESIGN.md leaves room (each follows the comments of slotheap.h):
+ * Readings chosen where DESIGN.md leaves room (each consistent with slotheap.h's comments):
  *  - A pointer outside every arena (including a region's own metadata below its arena) is
  *    SH_EFOREIGN; inside an arena, the start of a free block is SH_EDOUBLEFREE, any other
  *    address that is not a block start is SH_EBADPTR.
@@ -263,7 +263,13 @@ uintptr_t shref_calloc(struct shref *m, size_t n, size_t size)
 	return shref_malloc(m, n * size);
 }
 
-/* Rule 6. */
+/* Rule 6. A free block [start, end) is cut at the lowest align-multiple b with b + bs <= end:
+ *
+ *	start        b          b + bs        end
+ *	|--- gap ----|--- bs ----|--- tail ----|
+ *	 free, needs   live        rule 4 (take): needs another spare slot,
+ *	 a spare slot              else the allocation keeps the tail
+ */
 uintptr_t shref_memalign(struct shref *m, size_t align, size_t size)
 {
 	size_t bs;
