@@ -73,16 +73,16 @@ typedef void (*sh_error_hook)(void *ctx, int code, const void *ptr);
 
 /* One region. The fields are the allocator's own: read them through sh_region_info(). */
 struct sh_region {
-	uintptr_t base;	     /* region start: slot array, then buckets */
-	uintptr_t end;	     /* region end (exclusive) */
-	uintptr_t arena;     /* first arena byte, SH_GRANULE aligned */
-	uint32_t ngran;	     /* arena size in granules */
-	uint32_t nslots;     /* slots in the slot array */
-	uint32_t nbuckets;   /* hash buckets, a power of two */
-	uint32_t spare;	     /* head of the spare slot list */
-	uint32_t free_root;  /* free index: tree root, or list head when SH_LINEAR */
-	uint32_t first;	     /* slot of the block at arena offset 0 */
-	uint32_t nspare;     /* counters kept by every operation, checked by sh_check (I7) */
+	uintptr_t base;	    /* region start: slot array, then buckets */
+	uintptr_t end;	    /* region end (exclusive) */
+	uintptr_t arena;    /* first arena byte, SH_GRANULE aligned */
+	uint32_t ngran;	    /* arena size in granules */
+	uint32_t nslots;    /* slots in the slot array */
+	uint32_t nbuckets;  /* hash buckets, a power of two */
+	uint32_t spare;	    /* head of the spare slot list */
+	uint32_t free_root; /* free index: tree root, or list head when SH_LINEAR */
+	uint32_t first;	    /* slot of the block at arena offset 0 */
+	uint32_t nspare;    /* counters kept by every operation, checked by sh_check (I7) */
 	uint32_t nfree;
 	uint32_t nlive;
 	uint32_t free_gran;
@@ -156,14 +156,14 @@ void sh_set_error_hook(struct sh_heap *h, sh_error_hook fn, void *ctx);
 
 /* Figures for the whole heap, kept up to date by every call (O(R) to read). */
 struct sh_stats {
-	size_t live_bytes;    /* sum of usable sizes of live blocks */
-	size_t free_bytes;    /* sum of free block sizes */
+	size_t live_bytes; /* sum of usable sizes of live blocks */
+	size_t free_bytes; /* sum of free block sizes */
 	size_t live_blocks;
 	size_t free_blocks;
-	size_t slots_total;   /* slots in all regions */
-	size_t slots_spare;   /* on the unallocated lists (slots_live = live_blocks, slots_free =
+	size_t slots_total;  /* slots in all regions */
+	size_t slots_spare;  /* on the unallocated lists (slots_live = live_blocks, slots_free =
 				 free_blocks) */
-	size_t largest_free;  /* largest free block in any region */
+	size_t largest_free; /* largest free block in any region */
 	size_t failed_allocs; /* allocation calls that returned NULL for want of memory,
 				 on overflow or on a bad alignment */
 	size_t misuse;	      /* detected bad frees and reallocs */
@@ -207,12 +207,12 @@ enum sh_invariant {
 };
 
 struct sh_check_report {
-	unsigned failures;	 /* broken checks found (the walk carries on after the first) */
-	int invariant;		 /* enum sh_invariant of the first failure, 0 if none */
-	unsigned region;	 /* region of the first failure */
-	uint32_t slot;		 /* slot index involved, UINT32_MAX if none */
-	uintptr_t block;	 /* block address involved, 0 if none */
-	const char *what;	 /* one-line description of the first failure */
+	unsigned failures; /* broken checks found (the walk carries on after the first) */
+	int invariant;	   /* enum sh_invariant of the first failure, 0 if none */
+	unsigned region;   /* region of the first failure */
+	uint32_t slot;	   /* slot index involved, UINT32_MAX if none */
+	uintptr_t block;   /* block address involved, 0 if none */
+	const char *what;  /* one-line description of the first failure */
 };
 
 /* Walks every region and verifies invariants I1-I7 without trusting any link: every walk is

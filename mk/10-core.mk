@@ -1,7 +1,7 @@
 # core/ builds that prove it is freestanding: -ffreestanding -nostdlib, 32 and 64 bits, gcc and
 # clang, SH_LINEAR on and off. The objects are linked into one relocatable object whose only
 # undefined symbols must be none: core/ calls nothing outside itself.
-FREESTANDING := -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -O2
+FREESTANDING := -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -O2
 FS_CONFIGS := gcc-64 gcc-32 clang-64 clang-32 gcc-64-linear clang-32-linear
 
 fs_cc = $(if $(findstring clang,$(1)),$(CLANG),gcc)

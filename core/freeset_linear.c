@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SH_LINEAR: the original design's free index, a list of free blocks sorted by address
+ * (link[0] next, link[1] previous). Every search and insertion walks the list: O(n) with n
+ * free blocks. Kept as a build option so benchmarks can show the difference and the fuzzers
+ * can hold both builds to the same policy.
+ */
+
+#include "sh_internal.h"
+
+#if SH_LINEAR
+
+#define NEXT(r, i) (sh_slot_at(r, i)->link[0])
+#define PREV(r, i) (sh_slot_at(r, i)->link[1])
+
+void sh_fs_insert(struct sh_region *r, uint32_t i)
+{
+	uint32_t off = sh_slot_at(r, i)->off;
+	uint32_t prev = SH_NIL, next = r->free_root;
+
+	while (next != SH_NIL && sh_slot_at(r, next)->off < off) {
+		prev = next;
+		next = NEXT(r, next);
+	}
+	sh_slot_at(r, i)->list = SH_LIST_FREE;
+	NEXT(r, i) = next;
+	PREV(r, i) = prev;
+	if (next != SH_NIL)
+		PREV(r, next) = i;
+	if (prev != SH_NIL)
+		NEXT(r, prev) = i;
+	else
+		r->free_root = i;
+}
+
+void sh_fs_remove(struct sh_region *r, uint32_t i)
+{
+	uint32_t prev = PREV(r, i), next = NEXT(r, i);
+
+	if (prev != SH_NIL)
+		NEXT(r, prev) = next;
+	else
+		r->free_root = next;
+	if (next != SH_NIL)
+		PREV(r, next) = prev;
+}
+
+void sh_fs_update(struct sh_region *r, uint32_t i)
+{
+	(void)r;
+	(void)i;
+}
+
+uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran)
+{
+	uint32_t i = from == SH_NIL ? r->free_root : NEXT(r, from);
+
+	while (i != SH_NIL && sh_slot_at(r, i)->size < gran)
+		i = NEXT(r, i);
+	return i;
+}
+
+uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran)
+{
+	return sh_fs_next_fit(r, SH_NIL, gran);
+}
+
+uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
+{
+	uint32_t i = r->free_root;
+
+	while (i != SH_NIL && sh_slot_at(r, i)->off < off)
+		i = NEXT(r, i);
+	return i != SH_NIL && sh_slot_at(r, i)->off == off ? i : SH_NIL;
+}
+
+uint32_t sh_fs_largest(const struct sh_region *r)
+{
+	uint32_t best = 0;
+
+	for (uint32_t i = r->free_root; i != SH_NIL; i = NEXT(r, i))
+		if (sh_slot_at(r, i)->size > best)
+			best = sh_slot_at(r, i)->size;
+	return best;
+}
+
+unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_report *rep,
+		     uint32_t *nodes)
+{
+	uint32_t prev = SH_NIL, n = 0;
+
+	*nodes = 0;
+	for (uint32_t i = r->free_root; i != SH_NIL; prev = i, i = NEXT(r, i)) {
+		const char *what = NULL;
+		if (i >= r->nslots)
+			what = "free list link out of range";
+		else if (++n > r->nslots)
+			what = "free list has a cycle";
+		else if (sh_slot_at(r, i)->list != SH_LIST_FREE)
+			what = "free list holds a slot that is not free";
+		else if (PREV(r, i) != prev)
+			what = "free list back link disagrees";
+		else if (prev != SH_NIL && sh_slot_at(r, i)->off <= sh_slot_at(r, prev)->off)
+			what = "free list out of address order";
+		if (what) {
+			sh_check_fail(rep, SH_I6_INDEX, ri, i, 0, what);
+			return 1;
+		}
+	}
+	*nodes = n;
+	return 0;
+}
+
+#endif /* SH_LINEAR */

@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The allocator: regions, the slot lists, and the allocation policy of DESIGN.md.
+ *
+ * Every block of a region's arena has a slot; slots also link each block to its address
+ * neighbours (below/above), so a free merges in O(1) without scanning. Free blocks are in
+ * the free index (freeset_*.c), live blocks in a hash keyed by offset, spare slots on a stack.
+ *
+ * malloc (address-ordered first fit, split at the low end):
+ *
+ *   before  |<--------------- free f --------------->|
+ *   after   |<-- live (new slot) -->|<-- free f ------>|   f keeps the remainder
+ *
+ * free (merge with free neighbours; merged-away slots become spare):
+ *
+ *   before  |  free lo  |  live b  |  free hi  |
+ *   after   |<------------ free lo ----------->|     b and hi go back to the spare stack
+ */
+
+#include "sh_internal.h"
+
+/* Arenas are capped so that off + size never overflows a uint32_t. */
+#define SH_MAX_ARENA_GRAN 0x7fffffffu
+
+static struct sh_slot *slot(const struct sh_region *r, uint32_t i)
+{
+	return sh_slot_at(r, i);
+}
+
+static uintptr_t block_addr(const struct sh_region *r, uint32_t off)
+{
+	return r->arena + (uintptr_t)off * SH_GRANULE;
+}
+
+static uint32_t buckets_for(size_t nslots)
+{
+	size_t need = (nslots + SH_SLOTS_PER_BUCKET - 1) / SH_SLOTS_PER_BUCKET;
+	uint32_t b = 1;
+
+	while (b < need)
+		b <<= 1;
+	return b;
+}
+
+size_t sh_region_meta_bytes(size_t nslots)
+{
+	if (nslots == 0 || nslots >= UINT32_MAX ||
+	    nslots > (SIZE_MAX / 2) / (sizeof(struct sh_slot) + sizeof(uint32_t)))
+		return 0;
+	return nslots * sizeof(struct sh_slot) + (size_t)buckets_for(nslots) * sizeof(uint32_t);
+}
+
+int sh_init(struct sh_heap *h)
+{
+	if (!h)
+		return SH_EINVAL;
+	sh_memset(h, 0, sizeof(*h));
+	return SH_OK;
+}
+
+/* ---- spare stack, hash, address chain ---- */
+
+static uint32_t spare_take(struct sh_region *r)
+{
+	uint32_t i = r->spare;
+
+	r->spare = slot(r, i)->link[0];
+	r->nspare--;
+	return i;
+}
+
+static void spare_give(struct sh_region *r, uint32_t i)
+{
+	struct sh_slot *s = slot(r, i);
+
+	s->list = SH_LIST_SPARE;
+	s->off = 0;
+	s->size = 0;
+	s->below = s->above = s->link[1] = SH_NIL;
+	s->max = 0;
+	s->height = 0;
+	s->link[0] = r->spare;
+	r->spare = i;
+	r->nspare++;
+}
+
+static void hash_insert(struct sh_region *r, uint32_t i)
+{
+	struct sh_slot *s = slot(r, i);
+	uint32_t *head = &r->buckets[sh_bucket_of(r, s->off)];
+
+	s->list = SH_LIST_LIVE;
+	s->link[0] = *head;
+	s->link[1] = SH_NIL;
+	*head = i;
+}
+
+static uint32_t hash_find(const struct sh_region *r, uint32_t off)
+{
+	uint32_t i = r->buckets[sh_bucket_of(r, off)];
+
+	while (i != SH_NIL && slot(r, i)->off != off)
+		i = slot(r, i)->link[0];
+	return i;
+}
+
+static void hash_remove(struct sh_region *r, uint32_t i)
+{
+	uint32_t *link = &r->buckets[sh_bucket_of(r, slot(r, i)->off)];
+
+	while (*link != i)
+		link = &slot(r, *link)->link[0];
+	*link = slot(r, i)->link[0];
+}
+
+/* Puts slot n into the address chain just above slot i. */
+static void chain_after(struct sh_region *r, uint32_t i, uint32_t n)
+{
+	struct sh_slot *s = slot(r, i), *ns = slot(r, n);
+
+	ns->below = i;
+	ns->above = s->above;
+	if (s->above != SH_NIL)
+		slot(r, s->above)->below = n;
+	s->above = n;
+}
+
+/* Puts slot n into the address chain just below slot i. */
+static void chain_before(struct sh_region *r, uint32_t i, uint32_t n)
+{
+	struct sh_slot *s = slot(r, i), *ns = slot(r, n);
+
+	ns->above = i;
+	ns->below = s->below;
+	if (s->below != SH_NIL)
+		slot(r, s->below)->above = n;
+	else
+		r->first = n;
+	s->below = n;
+}
+
+static void chain_unlink(struct sh_region *r, uint32_t i)
+{
+	struct sh_slot *s = slot(r, i);
+
+	if (s->below != SH_NIL)
+		slot(r, s->below)->above = s->above;
+	else
+		r->first = s->above;
+	if (s->above != SH_NIL)
+		slot(r, s->above)->below = s->below;
+}
+
+static bool is_free(const struct sh_region *r, uint32_t i)
+{
+	return i != SH_NIL && slot(r, i)->list == SH_LIST_FREE;
+}
+
+/* ---- regions ---- */
+
+static uintptr_t align_up(uintptr_t a, uintptr_t to)
+{
+	return (a + to - 1) & ~(to - 1);
+}
+
+static bool overlaps(const struct sh_heap *h, uintptr_t b, uintptr_t e)
+{
+	for (unsigned i = 0; i < h->nregions; i++)
+		if (b < h->region[i].end && h->region[i].base < e)
+			return true;
+	return false;
+}
+
+static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslots)
+{
+	r->slots = (struct sh_slot *)slots_at;
+	r->buckets = (uint32_t *)(slots_at + (uintptr_t)nslots * sizeof(struct sh_slot));
+	for (uint32_t b = 0; b < r->nbuckets; b++)
+		r->buckets[b] = SH_NIL;
+	r->spare = SH_NIL;
+	r->nspare = 0;
+	for (uint32_t i = nslots; i-- > 1;)
+		spare_give(r, i);
+
+	struct sh_slot *s = slot(r, 0);
+	s->off = 0;
+	s->size = r->ngran;
+	s->below = s->above = SH_NIL;
+	s->list = SH_LIST_FREE;
+	s->unused = 0;
+	r->first = 0;
+	r->free_root = SH_NIL;
+	sh_fs_insert(r, 0);
+	r->nfree = 1;
+	r->free_gran = r->ngran;
+	r->nlive = 0;
+	r->live_gran = 0;
+}
+
+int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots)
+{
+	if (!h || !base || nslots == 0)
+		return SH_EINVAL;
+	if (h->nregions >= SH_MAX_REGIONS)
+		return SH_ETOOMANY;
+
+	uintptr_t b = (uintptr_t)base;
+	size_t meta = sh_region_meta_bytes(nslots);
+	if (meta == 0 || size > UINTPTR_MAX - b)
+		return SH_ETOOBIG;
+	uintptr_t e = b + size;
+	if (overlaps(h, b, e))
+		return SH_EOVERLAP;
+
+	uintptr_t slots_at = align_up(b, _Alignof(struct sh_slot));
+	if (slots_at < b || slots_at > e || e - slots_at < meta)
+		return SH_ETOOSMALL;
+	uintptr_t meta_end = slots_at + meta;
+	if (meta_end > UINTPTR_MAX - SH_GRANULE)
+		return SH_ETOOSMALL;
+	uintptr_t arena = align_up(meta_end, SH_GRANULE);
+	if (arena >= e || (e - arena) / SH_GRANULE == 0)
+		return SH_ETOOSMALL;
+	if ((e - arena) / SH_GRANULE > SH_MAX_ARENA_GRAN)
+		return SH_ETOOBIG;
+
+	struct sh_region *r = &h->region[h->nregions];
+	sh_memset(r, 0, sizeof(*r));
+	r->base = b;
+	r->end = e;
+	r->arena = arena;
+	r->ngran = (uint32_t)((e - arena) / SH_GRANULE);
+	r->nslots = (uint32_t)nslots;
+	r->nbuckets = buckets_for(nslots);
+	region_format(r, slots_at, (uint32_t)nslots);
+	h->nregions++;
+	return SH_OK;
+}
+
+/* ---- errors ---- */
+
+static void *alloc_failed(struct sh_heap *h, int code)
+{
+	h->failed_allocs++;
+	h->last_error = code;
+	return NULL;
+}
+
+static int misuse(struct sh_heap *h, int code, const void *p)
+{
+	h->misuse++;
+	h->last_error = code;
+	if (h->hook)
+		h->hook(h->hook_ctx, code, p);
+	return code;
+}
+
+/* Rule 1: block size in granules. Requests larger than any arena map to UINT32_MAX, which no
+ * block reaches. */
+static int size_to_gran(size_t n, uint32_t *gran)
+{
+	if (n > SIZE_MAX - (SH_GRANULE - 1))
+		return SH_EOVERFLOW;
+	size_t g = (n + SH_GRANULE - 1) / SH_GRANULE;
+	if (g == 0)
+		g = 1;
+	*gran = g > SH_MAX_ARENA_GRAN ? UINT32_MAX : (uint32_t)g;
+	return SH_OK;
+}
+
+/* ---- carving a live block out of a free one ---- */
+
+static void *make_live(struct sh_region *r, uint32_t i)
+{
+	struct sh_slot *s = slot(r, i);
+
+	hash_insert(r, i);
+	r->nlive++;
+	r->live_gran += s->size;
+	r->free_gran -= s->size;
+	return (void *)block_addr(r, s->off);
+}
+
+/* Takes [at, at + gran) out of free block fi. The caller has checked that it fits and that a
+ * front gap (at > start) can have a spare slot. Rule 4 decides the tail. */
+static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
+{
+	struct sh_slot *f = slot(r, fi);
+	uint32_t tail = sh_end_of(f) - (at + gran);
+	uint32_t li;
+
+	if (at == f->off) {
+		if (tail == 0 || r->spare == SH_NIL) {
+			sh_fs_remove(r, fi);
+			r->nfree--;
+			return make_live(r, fi);
+		}
+		li = spare_take(r);
+		chain_before(r, fi, li);
+		slot(r, li)->off = at;
+		slot(r, li)->size = gran;
+		f->off = at + gran;
+		f->size = tail;
+		sh_fs_update(r, fi);
+		return make_live(r, li);
+	}
+
+	li = spare_take(r);
+	chain_after(r, fi, li);
+	struct sh_slot *l = slot(r, li);
+	l->off = at;
+	l->size = gran;
+	f->size = at - f->off;
+	sh_fs_update(r, fi);
+	if (tail) {
+		if (r->spare == SH_NIL) {
+			l->size += tail;
+		} else {
+			uint32_t ti = spare_take(r);
+			chain_after(r, li, ti);
+			struct sh_slot *t = slot(r, ti);
+			t->off = at + gran;
+			t->size = tail;
+			t->list = SH_LIST_FREE;
+			sh_fs_insert(r, ti);
+			r->nfree++;
+		}
+	}
+	return make_live(r, li);
+}
+
+static void *malloc_gran(struct sh_heap *h, unsigned mask, uint32_t gran)
+{
+	for (unsigned i = 0; i < h->nregions; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		struct sh_region *r = &h->region[i];
+		uint32_t fi = sh_fs_first_fit(r, gran);
+		if (fi != SH_NIL)
+			return carve(r, fi, slot(r, fi)->off, gran);
+	}
+	return NULL;
+}
+
+void *sh_malloc_in(struct sh_heap *h, unsigned region_mask, size_t size)
+{
+	uint32_t gran;
+
+	if (!h)
+		return NULL;
+	if (size_to_gran(size, &gran))
+		return alloc_failed(h, SH_EOVERFLOW);
+	void *p = malloc_gran(h, region_mask, gran);
+	return p ? p : alloc_failed(h, SH_ENOMEM);
+}
+
+void *sh_malloc(struct sh_heap *h, size_t size)
+{
+	return sh_malloc_in(h, SH_ALL_REGIONS, size);
+}
+
+void *sh_calloc(struct sh_heap *h, size_t n, size_t size)
+{
+	if (!h)
+		return NULL;
+	if (size && n > SIZE_MAX / size)
+		return alloc_failed(h, SH_EOVERFLOW);
+	void *p = sh_malloc(h, n * size);
+	if (p)
+		sh_memset(p, 0, sh_usable_size(h, p));
+	return p;
+}
+
+/* Rule 6 for one free block: granule offset of its lowest align-aligned start that fits, or
+ * UINT32_MAX. */
+static uint32_t aligned_start(const struct sh_region *r, const struct sh_slot *f,
+			      uintptr_t align, uint32_t gran)
+{
+	uintptr_t a = block_addr(r, f->off);
+	uintptr_t mis = a & (align - 1);
+	uintptr_t skip = mis ? align - mis : 0;
+
+	if (skip > (uintptr_t)f->size * SH_GRANULE)
+		return UINT32_MAX;
+	uint32_t gap = (uint32_t)(skip / SH_GRANULE);
+	if (f->size - gap < gran)
+		return UINT32_MAX;
+	return f->off + gap;
+}
+
+void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
+{
+	uint32_t gran;
+
+	if (!h)
+		return NULL;
+	if (align == 0 || (align & (align - 1)))
+		return alloc_failed(h, SH_EALIGN);
+	if (size_to_gran(size, &gran))
+		return alloc_failed(h, SH_EOVERFLOW);
+	if (align < SH_GRANULE)
+		align = SH_GRANULE;
+
+	for (unsigned i = 0; i < h->nregions; i++) {
+		struct sh_region *r = &h->region[i];
+		for (uint32_t fi = sh_fs_next_fit(r, SH_NIL, gran); fi != SH_NIL;
+		     fi = sh_fs_next_fit(r, fi, gran)) {
+			const struct sh_slot *f = slot(r, fi);
+			uint32_t at = aligned_start(r, f, (uintptr_t)align, gran);
+			if (at == UINT32_MAX || (at != f->off && r->spare == SH_NIL))
+				continue;
+			return carve(r, fi, at, gran);
+		}
+	}
+	return alloc_failed(h, SH_ENOMEM);
+}
+
+/* ---- finding and freeing live blocks ---- */
+
+/* Finds the live block starting at p, or says why p is not one. */
+static int find_live(const struct sh_heap *h, const void *p, unsigned *ri, uint32_t *si)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	for (unsigned i = 0; i < h->nregions; i++) {
+		const struct sh_region *r = &h->region[i];
+		if (a < r->arena || a - r->arena >= (uintptr_t)r->ngran * SH_GRANULE)
+			continue;
+		uintptr_t d = a - r->arena;
+		if (d % SH_GRANULE)
+			return SH_EBADPTR;
+		uint32_t off = (uint32_t)(d / SH_GRANULE);
+		uint32_t s = hash_find(r, off);
+		if (s != SH_NIL) {
+			*ri = i;
+			*si = s;
+			return SH_OK;
+		}
+		return sh_fs_find(r, off) != SH_NIL ? SH_EDOUBLEFREE : SH_EBADPTR;
+	}
+	return SH_EFOREIGN;
+}
+
+/* Rule 5: live block bi becomes free and merges with its free neighbours. */
+static void release(struct sh_region *r, uint32_t bi)
+{
+	struct sh_slot *b = slot(r, bi);
+	uint32_t lo = b->below, hi = b->above;
+
+	hash_remove(r, bi);
+	r->nlive--;
+	r->live_gran -= b->size;
+	r->free_gran += b->size;
+
+	if (is_free(r, lo)) {
+		struct sh_slot *l = slot(r, lo);
+		l->size += b->size;
+		chain_unlink(r, bi);
+		spare_give(r, bi);
+		if (is_free(r, hi)) {
+			l->size += slot(r, hi)->size;
+			sh_fs_remove(r, hi);
+			chain_unlink(r, hi);
+			spare_give(r, hi);
+			r->nfree--;
+		}
+		sh_fs_update(r, lo);
+	} else if (is_free(r, hi)) {
+		struct sh_slot *u = slot(r, hi);
+		u->off = b->off;
+		u->size += b->size;
+		chain_unlink(r, bi);
+		spare_give(r, bi);
+		sh_fs_update(r, hi);
+	} else {
+		b->list = SH_LIST_FREE;
+		sh_fs_insert(r, bi);
+		r->nfree++;
+	}
+}
+
+int sh_free(struct sh_heap *h, void *p)
+{
+	unsigned ri;
+	uint32_t si;
+
+	if (!h)
+		return SH_EINVAL;
+	if (!p)
+		return SH_OK;
+	int code = find_live(h, p, &ri, &si);
+	if (code)
+		return misuse(h, code, p);
+	release(&h->region[ri], si);
+	return SH_OK;
+}
+
+size_t sh_usable_size(const struct sh_heap *h, const void *p)
+{
+	unsigned ri;
+	uint32_t si;
+
+	if (!h || !p || find_live(h, p, &ri, &si))
+		return 0;
+	return (size_t)slot(&h->region[ri], si)->size * SH_GRANULE;
+}
+
+/* ---- realloc ---- */
+
+/* Rule 7, shrink: the cut tail joins a free block above, or takes a spare slot, or stays. */
+static void shrink_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
+{
+	struct sh_slot *b = slot(r, bi);
+	uint32_t cut = b->size - gran;
+
+	if (cut == 0)
+		return;
+	if (is_free(r, b->above)) {
+		struct sh_slot *u = slot(r, b->above);
+		u->off -= cut;
+		u->size += cut;
+		sh_fs_update(r, b->above);
+	} else if (r->spare != SH_NIL) {
+		uint32_t ti = spare_take(r);
+		chain_after(r, bi, ti);
+		struct sh_slot *t = slot(r, ti);
+		t->off = b->off + gran;
+		t->size = cut;
+		t->list = SH_LIST_FREE;
+		sh_fs_insert(r, ti);
+		r->nfree++;
+	} else {
+		return;
+	}
+	b->size = gran;
+	r->live_gran -= cut;
+	r->free_gran += cut;
+}
+
+/* Rule 7, grow: takes the low part of the free block above; the caller checked it suffices. */
+static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
+{
+	struct sh_slot *b = slot(r, bi);
+	uint32_t ui = b->above;
+	struct sh_slot *u = slot(r, ui);
+	uint32_t need = gran - b->size;
+
+	if (u->size == need) {
+		sh_fs_remove(r, ui);
+		chain_unlink(r, ui);
+		spare_give(r, ui);
+		r->nfree--;
+	} else {
+		u->off += need;
+		u->size -= need;
+		sh_fs_update(r, ui);
+	}
+	b->size = gran;
+	r->live_gran += need;
+	r->free_gran -= need;
+}
+
+void *sh_realloc(struct sh_heap *h, void *p, size_t size)
+{
+	unsigned ri;
+	uint32_t bi, gran;
+
+	if (!h)
+		return NULL;
+	if (!p)
+		return sh_malloc(h, size);
+	int code = find_live(h, p, &ri, &bi);
+	if (code) {
+		misuse(h, code, p);
+		return NULL;
+	}
+	struct sh_region *r = &h->region[ri];
+	if (size == 0) {
+		release(r, bi);
+		return NULL;
+	}
+	if (size_to_gran(size, &gran))
+		return alloc_failed(h, SH_EOVERFLOW);
+
+	struct sh_slot *b = slot(r, bi);
+	if (gran <= b->size) {
+		shrink_in_place(r, bi, gran);
+		return p;
+	}
+	if (is_free(r, b->above) && slot(r, b->above)->size >= gran - b->size) {
+		grow_in_place(r, bi, gran);
+		return p;
+	}
+	void *q = malloc_gran(h, SH_ALL_REGIONS, gran);
+	if (!q)
+		return alloc_failed(h, SH_ENOMEM);
+	/* Slots of live blocks never move, so bi still names p's block. */
+	sh_memcpy(q, p, (size_t)b->size * SH_GRANULE);
+	release(r, bi);
+	return q;
+}
+
+/* ---- reporting ---- */
+
+int sh_last_error(const struct sh_heap *h)
+{
+	return h ? h->last_error : SH_EINVAL;
+}
+
+void sh_set_error_hook(struct sh_heap *h, sh_error_hook fn, void *ctx)
+{
+	if (!h)
+		return;
+	h->hook = fn;
+	h->hook_ctx = ctx;
+}
+
+void sh_stats(const struct sh_heap *h, struct sh_stats *out)
+{
+	if (!out)
+		return;
+	sh_memset(out, 0, sizeof(*out));
+	if (!h)
+		return;
+	for (unsigned i = 0; i < h->nregions; i++) {
+		const struct sh_region *r = &h->region[i];
+		size_t largest = (size_t)sh_fs_largest(r) * SH_GRANULE;
+		out->live_bytes += (size_t)r->live_gran * SH_GRANULE;
+		out->free_bytes += (size_t)r->free_gran * SH_GRANULE;
+		out->live_blocks += r->nlive;
+		out->free_blocks += r->nfree;
+		out->slots_total += r->nslots;
+		out->slots_spare += r->nspare;
+		if (largest > out->largest_free)
+			out->largest_free = largest;
+	}
+	out->failed_allocs = h->failed_allocs;
+	out->misuse = h->misuse;
+}
+
+int sh_walk(const struct sh_heap *h, int (*fn)(const struct sh_block_info *b, void *ctx),
+	    void *ctx)
+{
+	if (!h || !fn)
+		return SH_EINVAL;
+	for (unsigned ri = 0; ri < h->nregions; ri++) {
+		const struct sh_region *r = &h->region[ri];
+		uint32_t steps = 0;
+		for (uint32_t i = r->first; i != SH_NIL && steps < r->nslots;
+		     i = slot(r, i)->above, steps++) {
+			const struct sh_slot *s = slot(r, i);
+			struct sh_block_info b = {
+				.region = ri,
+				.ptr = (void *)block_addr(r, s->off),
+				.size = (size_t)s->size * SH_GRANULE,
+				.live = s->list == SH_LIST_LIVE,
+			};
+			int rc = fn(&b, ctx);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int sh_region_info(const struct sh_heap *h, unsigned idx, struct sh_region_info *out)
+{
+	if (!h || !out || idx >= h->nregions)
+		return SH_EINVAL;
+	const struct sh_region *r = &h->region[idx];
+	out->base = (void *)r->base;
+	out->size = r->end - r->base;
+	out->arena = (void *)r->arena;
+	out->arena_size = (size_t)r->ngran * SH_GRANULE;
+	out->nslots = r->nslots;
+	out->nbuckets = r->nbuckets;
+	return SH_OK;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Heap placement: the footprint goes at the top of the highest RAM range below the limit
+ * that can hold it, with the exclusions cut out.
+ *
+ * RAM ranges are visited from the top of the map down. Inside one range (clipped at the
+ * limit) the free pieces left by the exclusions are visited from the top down too:
+ *
+ *   ram_start                                                   ram_end (or limit)
+ *   |======= piece =======|## excl ##|===== piece =====|#### excl ####|
+ *                                     ^bot              ^top
+ *
+ * top is lowered past every exclusion covering the byte just below it; bot is the highest
+ * exclusion end below top (or ram_start). The first piece with align_up(bot) + size <=
+ * align_down(top) wins. Cost: O(n * e^2) for n ranges and e exclusions, no memory.
+ */
+#include "mm_internal.h"
+
+#define ALIGN_MASK ((uint64_t)SH_PLACE_ALIGN - 1)
+
+_Static_assert((SH_PLACE_ALIGN & (SH_PLACE_ALIGN - 1)) == 0, "SH_PLACE_ALIGN is a power of 2");
+
+/* Highest free top <= hi not covered by an exclusion, lowered past covering exclusions. */
+static uint64_t piece_top(uint64_t lo, uint64_t hi, const struct sh_mem_range *excl, size_t n)
+{
+	bool moved = true;
+
+	while (moved && hi > lo) {
+		size_t i;
+		moved = false;
+		for (i = 0; i < n; i++) {
+			if (excl[i].start < hi && excl[i].end >= hi &&
+			    excl[i].end > excl[i].start) {
+				hi = excl[i].start;
+				moved = true;
+			}
+		}
+	}
+	return hi > lo ? hi : lo;
+}
+
+/* Bottom of the free piece ending at top (top - 1 is not excluded). */
+static uint64_t piece_bot(uint64_t lo, uint64_t top, const struct sh_mem_range *excl, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (excl[i].end > lo && excl[i].end < top && excl[i].end > excl[i].start)
+			lo = excl[i].end;
+	}
+	return lo;
+}
+
+int sh_place(const struct sh_memmap *m, uint64_t size, uint64_t limit,
+	     const struct sh_mem_range *excl, size_t nexcl, struct sh_placement *out)
+{
+	size_t i;
+
+	if (m == NULL || out == NULL || (m->range == NULL && m->n > 0) ||
+	    (excl == NULL && nexcl > 0))
+		return SH_MM_EINVAL;
+	if (size == 0 || size > UINT64_MAX - ALIGN_MASK)
+		return SH_MM_ESIZE;
+	size = (size + ALIGN_MASK) & ~ALIGN_MASK;
+
+	for (i = m->n; i-- > 0;) {
+		const struct sh_mem_range *r = &m->range[i];
+		uint64_t lo = r->start, hi = r->end < limit ? r->end : limit;
+
+		if (r->type != SH_MEM_RAM || lo >= hi)
+			continue;
+		while (hi > lo) {
+			uint64_t top = piece_top(lo, hi, excl, nexcl);
+			if (top <= lo)
+				break;
+			uint64_t bot = piece_bot(lo, top, excl, nexcl);
+			uint64_t atop = top & ~ALIGN_MASK;
+			if (bot <= UINT64_MAX - ALIGN_MASK && atop >= size &&
+			    atop - size >= ((bot + ALIGN_MASK) & ~ALIGN_MASK)) {
+				out->start = atop - size;
+				out->end = atop;
+				out->ram_start = r->start;
+				out->ram_end = r->end < limit ? r->end : limit;
+				out->hole_start = bot;
+				out->hole_end = top;
+				return SH_MM_OK;
+			}
+			hi = bot;
+		}
+	}
+	return SH_MM_ENOFIT;
+}

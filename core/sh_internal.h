@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by the files of core/ (and by white-box tests): the slot layout, the free
+ * index interface and small helpers. Nothing here is part of the public contract.
+ *
+ * A region in memory:
+ *
+ *   base                                  arena                                     end
+ *   | slots[nslots] | buckets[nbuckets] |pad| block | block | block | ... | block |
+ *
+ * Offsets and sizes inside a region are kept in granules as uint32_t, so a slot is 32 bytes
+ * on every target and an arena holds up to UINT32_MAX granules.
+ */
+#ifndef SH_INTERNAL_H
+#define SH_INTERNAL_H
+
+#include "slotheap.h"
+
+#define SH_NIL UINT32_MAX /* "no slot" in every link */
+
+/* Which list a slot is on. */
+enum sh_list {
+	SH_LIST_SPARE = 0,
+	SH_LIST_FREE = 1,
+	SH_LIST_LIVE = 2,
+};
+
+struct sh_slot {
+	uint32_t off;	/* block start, granules from the arena start */
+	uint32_t size;	/* block size in granules, > 0 */
+	uint32_t below; /* slot of the block just below (lower address), SH_NIL at the bottom */
+	uint32_t above; /* slot of the block just above, SH_NIL at the top */
+	/*
+	 * link[0]: spare list next, hash chain next (live), left child (free tree) or next
+	 *          free block (SH_LINEAR);
+	 * link[1]: right child (free tree) or previous free block (SH_LINEAR).
+	 */
+	uint32_t link[2];
+	uint32_t max;	 /* free tree: largest block size in this subtree */
+	uint8_t list;	 /* enum sh_list */
+	uint8_t height;	 /* free tree: AVL height of this subtree (a leaf is 1) */
+	uint16_t unused; /* keeps the slot at 32 bytes; zero */
+};
+
+_Static_assert(sizeof(struct sh_slot) == 32, "a slot is 32 bytes on every target");
+_Static_assert((SH_GRANULE & (SH_GRANULE - 1)) == 0, "SH_GRANULE is a power of two");
+_Static_assert(SH_GRANULE >= 2 * sizeof(void *), "SH_GRANULE holds two pointers");
+_Static_assert(SH_MAX_REGIONS >= 1 && SH_MAX_REGIONS <= 32, "region masks are 32 bits");
+_Static_assert(SH_SLOTS_PER_BUCKET >= 1, "at least one slot per bucket");
+
+/* AVL height bound for UINT32_MAX nodes: 1.4405 * log2(n + 2), rounded up, plus margin. */
+#define SH_MAX_HEIGHT 48
+
+static inline struct sh_slot *sh_slot_at(const struct sh_region *r, uint32_t i)
+{
+	return &r->slots[i];
+}
+
+static inline uint32_t sh_end_of(const struct sh_slot *s)
+{
+	return s->off + s->size;
+}
+
+static inline uint32_t sh_bucket_of(const struct sh_region *r, uint32_t off)
+{
+	/* Fibonacci hashing spreads consecutive granule offsets over the buckets. */
+	return (uint32_t)(off * 2654435761u) & (r->nbuckets - 1);
+}
+
+/*
+ * The free index: an address-ordered set of free blocks that answers "lowest-addressed free
+ * block of at least n granules". freeset_tree.c keeps an AVL tree in the slots, each node
+ * knowing the largest block in its subtree; freeset_linear.c (SH_LINEAR) keeps the original
+ * sorted list. Callers keep every other field (phys links, counters) themselves.
+ */
+uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran);
+/* Lowest-addressed free block (from `from` on, SH_NIL = from the lowest) whose size is at
+ * least gran; used by memalign to walk candidates in address order. */
+uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran);
+void sh_fs_insert(struct sh_region *r, uint32_t i);
+void sh_fs_remove(struct sh_region *r, uint32_t i);
+/* Block i changed its offset and/or size without changing its order among free blocks. */
+void sh_fs_update(struct sh_region *r, uint32_t i);
+/* Free block starting exactly at granule offset off, or SH_NIL. */
+uint32_t sh_fs_find(const struct sh_region *r, uint32_t off);
+uint32_t sh_fs_largest(const struct sh_region *r);
+/* I6: checks the index's own structure (order, links, cached maxima); returns the number of
+ * failures found, reports the first through *rep and counts the free blocks it holds in
+ * *nodes. Visits at most r->nslots slots, whatever the links say. */
+unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_report *rep,
+		     uint32_t *nodes);
+
+/* Records a check failure (the first one fills the report). */
+void sh_check_fail(struct sh_check_report *rep, int inv, unsigned region, uint32_t slot,
+		   uintptr_t block, const char *what);
+
+void sh_memset(void *dst, int c, size_t n);
+void sh_memcpy(void *dst, const void *src, size_t n);
+
+#endif /* SH_INTERNAL_H */
