@@ -128,18 +128,19 @@ bool mm_next(const struct mm_src *s, struct mm_cursor *c, struct sh_mem_range *r
 	case MM_SRC_ARRAY:
 	case MM_SRC_PAINT:
 		if (c->off < s->na) {
-			*r = s->a[c->off++];
-			r->end = r->end < r->start ? r->start : r->end;
-			return true;
-		}
-		if (s->kind == MM_SRC_PAINT && c->off - s->na < s->nb) {
+			*r = s->a[c->off];
+		} else if (s->kind == MM_SRC_PAINT && c->off - s->na < s->nb) {
 			*r = s->b[c->off - s->na];
-			c->off++;
-			r->end = r->end < r->start ? r->start : r->end;
 			r->type = s->btype;
-			return true;
+		} else if (s->kind == MM_SRC_PAINT && s->has_one && c->off - s->na == s->nb) {
+			*r = s->one;
+			r->type = s->btype;
+		} else {
+			return false;
 		}
-		return false;
+		c->off++;
+		r->end = r->end < r->start ? r->start : r->end;
+		return true;
 	case MM_SRC_FLAT:
 		while (c->off < s->len && s->len - c->off >= s->esz) {
 			const uint8_t *e = s->p + c->off;

@@ -270,7 +270,9 @@ struct sh_boot_config {
 	uint64_t heap_size;		 /* extended footprint; 0: SH_DEFAULT_HEAP_SIZE */
 	size_t nslots;			 /* extended region slots; 0: SH_DEFAULT_SLOTS */
 	uint64_t limit;			 /* placement limit; 0: SH_PLACE_LIMIT_4G */
-	const struct sh_mem_range *excl; /* payload image, static heap, ... (physical) */
+	const struct sh_mem_range *excl; /* payload image, static heap, ... (physical); with
+					    identity translation and no list, the static
+					    region is kept clear of automatically */
 	size_t nexcl;
 	sh_phys_to_ptr phys_to_ptr; /* NULL: identity */
 	void *phys_ctx;

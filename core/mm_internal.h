@@ -60,6 +60,8 @@ struct mm_src {
 	const struct sh_mem_range *b;
 	size_t nb;
 	uint32_t btype;
+	struct sh_mem_range one;
+	bool has_one;
 };
 
 struct mm_cursor {
