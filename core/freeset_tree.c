@@ -86,76 +86,129 @@ static uint32_t rebalance(struct sh_region *r, uint32_t i)
 	return i;
 }
 
-static uint32_t insert_at(struct sh_region *r, uint32_t t, uint32_t i)
+/*
+ * The path from the root down to a node: node[k] is at depth k and dir[k] says which child of
+ * node[k] the path takes next. Updates walk it back up and stop at the first node whose
+ * height and maximum come out unchanged, since nothing above can change either.
+ */
+struct path {
+	uint32_t node[SH_MAX_HEIGHT];
+	uint8_t dir[SH_MAX_HEIGHT];
+	unsigned n;
+};
+
+static void path_push(struct path *p, uint32_t t, unsigned dir)
 {
-	if (t == SH_NIL)
-		return i;
-	if (sh_slot_at(r, i)->off < sh_slot_at(r, t)->off)
-		L(r, t) = insert_at(r, L(r, t), i);
+	p->node[p->n] = t;
+	p->dir[p->n] = (uint8_t)dir;
+	p->n++;
+}
+
+/* Makes sub the subtree at depth k of the path (the root when k is 0). */
+static void set_child(struct sh_region *r, const struct path *p, unsigned k, uint32_t sub)
+{
+	if (k == 0)
+		r->free_root = sub;
 	else
-		R(r, t) = insert_at(r, R(r, t), i);
-	return rebalance(r, t);
+		sh_slot_at(r, p->node[k - 1])->link[p->dir[k - 1]] = sub;
+}
+
+/* Descends to free block i by its offset, recording the path above it. */
+static void path_to(struct sh_region *r, uint32_t i, struct path *p)
+{
+	uint32_t off = sh_slot_at(r, i)->off;
+
+	p->n = 0;
+	for (uint32_t t = r->free_root; t != i;) {
+		unsigned d = off >= sh_slot_at(r, t)->off;
+		path_push(p, t, d);
+		t = sh_slot_at(r, t)->link[d];
+	}
+}
+
+/* The subtree below the path's last node changed: rebalance and refresh upwards. Nodes at
+ * depth `from` and below are always refreshed; above it the walk stops once nothing changes. */
+static void retrace(struct sh_region *r, const struct path *p, unsigned from)
+{
+	for (unsigned k = p->n; k-- > 0;) {
+		uint32_t t = p->node[k];
+		struct sh_slot *s = sh_slot_at(r, t);
+		uint8_t old_height = s->height;
+		uint32_t old_max = s->max;
+		uint32_t top = rebalance(r, t);
+		if (top != t)
+			set_child(r, p, k, top);
+		else if (k < from && s->height == old_height && s->max == old_max)
+			return;
+	}
 }
 
 void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = sh_slot_at(r, i);
+	struct path p = {.n = 0};
 
 	s->list = SH_LIST_FREE;
 	s->link[0] = s->link[1] = SH_NIL;
 	s->height = 1;
 	s->max = s->size;
-	r->free_root = insert_at(r, r->free_root, i);
-}
-
-static uint32_t remove_min(struct sh_region *r, uint32_t t, uint32_t *min)
-{
-	if (L(r, t) == SH_NIL) {
-		*min = t;
-		return R(r, t);
+	for (uint32_t t = r->free_root; t != SH_NIL;) {
+		unsigned d = s->off >= sh_slot_at(r, t)->off;
+		path_push(&p, t, d);
+		t = sh_slot_at(r, t)->link[d];
 	}
-	L(r, t) = remove_min(r, L(r, t), min);
-	return rebalance(r, t);
+	set_child(r, &p, p.n, i);
+	retrace(r, &p, p.n);
 }
 
-static uint32_t remove_at(struct sh_region *r, uint32_t t, uint32_t off)
-{
-	uint32_t key = sh_slot_at(r, t)->off;
-
-	if (off < key) {
-		L(r, t) = remove_at(r, L(r, t), off);
-	} else if (off > key) {
-		R(r, t) = remove_at(r, R(r, t), off);
-	} else {
-		uint32_t l = L(r, t), g = R(r, t), m;
-		if (g == SH_NIL)
-			return l;
-		g = remove_min(r, g, &m);
-		L(r, m) = l;
-		R(r, m) = g;
-		return rebalance(r, m);
-	}
-	return rebalance(r, t);
-}
-
+/*
+ * Removes i. With two children, its in-order successor m (the lowest block of its right
+ * subtree) is unlinked and takes i's place, inheriting i's cached height and maximum so that
+ * retrace compares against what i's ancestors last saw; everything from m's old place up to
+ * i's place is refreshed unconditionally, since i's own size left with it.
+ */
 void sh_fs_remove(struct sh_region *r, uint32_t i)
 {
-	r->free_root = remove_at(r, r->free_root, sh_slot_at(r, i)->off);
+	struct path p;
+	struct sh_slot *s = sh_slot_at(r, i);
+
+	path_to(r, i, &p);
+	unsigned at = p.n;
+	if (s->link[1] == SH_NIL) {
+		set_child(r, &p, p.n, s->link[0]);
+	} else {
+		path_push(&p, i, 1);
+		uint32_t m = s->link[1];
+		while (L(r, m) != SH_NIL) {
+			path_push(&p, m, 0);
+			m = L(r, m);
+		}
+		set_child(r, &p, p.n, R(r, m));
+		struct sh_slot *ms = sh_slot_at(r, m);
+		ms->link[0] = s->link[0];
+		ms->link[1] = s->link[1];
+		ms->height = s->height;
+		ms->max = s->max;
+		p.node[at] = m;
+		set_child(r, &p, at, m);
+	}
+	retrace(r, &p, at);
 }
 
 void sh_fs_update(struct sh_region *r, uint32_t i)
 {
-	uint32_t path[SH_MAX_HEIGHT];
-	uint32_t off = sh_slot_at(r, i)->off;
-	unsigned n = 0;
+	struct path p;
 
-	for (uint32_t t = r->free_root; t != i;) {
-		path[n++] = t;
-		t = off < sh_slot_at(r, t)->off ? L(r, t) : R(r, t);
+	path_to(r, i, &p);
+	path_push(&p, i, 0);
+	for (unsigned k = p.n; k-- > 0;) {
+		struct sh_slot *s = sh_slot_at(r, p.node[k]);
+		uint32_t m = max2(s->size,
+				  max2(subtree_max(r, s->link[0]), subtree_max(r, s->link[1])));
+		if (m == s->max)
+			return;
+		s->max = m;
 	}
-	pull(r, i);
-	while (n)
-		pull(r, path[--n]);
 }
 
 uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran)
