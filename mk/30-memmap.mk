@@ -1,0 +1,32 @@
+# Memory tables, heap placement and the sh-memmap CLI.
+#
+#   $(O)/sh-memmap     the CLI (tools/sh-memmap.c), built with ASan+UBSan against core/
+#   check-memmap       the CLI over every sample map in tests/data/memmaps/ (CSV, boot-log
+#                      text and each binary format written by --emit) against the README
+#                      table there; the CLI also compiled by $(CLANG) under WARN
+#   memmap-seeds       regenerate corpus/memmap_parse/ from the samples
+#
+# The unit tests (tests/test_memmap*.c) run in check-unit.
+
+MEMMAP_CLI := $(O)/sh-memmap
+MEMMAP_CLI_FLAGS := -D_POSIX_C_SOURCE=200809L
+
+$(MEMMAP_CLI): tools/sh-memmap.c $(SAN_LIBS) $(wildcard core/*.h) | deps-base
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(MEMMAP_CLI_FLAGS) $(VFLAGS_san) $(INCLUDES) $(CFLAGS) $< -o $@ \
+		$(LDFLAGS) $(SAN_LIBS)
+
+$(O)/clang/tools/sh-memmap.o: tools/sh-memmap.c $(wildcard core/*.h) | deps-base
+	@mkdir -p $(dir $@)
+	$(CLANG) $(WARN) $(MEMMAP_CLI_FLAGS) -O1 $(INCLUDES) $(CFLAGS) -c $< -o $@
+
+.PHONY: check-memmap memmap-seeds
+check-memmap: $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o
+	@bash scripts/check-memmap.sh $(MEMMAP_CLI) tests/data/memmaps $(O)/memmap
+
+memmap-seeds: $(MEMMAP_CLI)
+	@bash scripts/gen-memmap-seeds.sh $(MEMMAP_CLI) tests/data/memmaps corpus/memmap_parse
+
+CHECK_STEPS += check-memmap
+HELP += "  check-memmap        sh-memmap over every sample map and format vs. the README answers"
+HELP += "  memmap-seeds        regenerate corpus/memmap_parse/ with sh-memmap --emit"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs sh-memmap over every sample map and compares its answers with the table of expected
+# answers in the samples' README.md: the top RAM range below 4 GiB and the RAM range that
+# takes a 1, 16 and 64 MiB heap. Each sample is read as CSV, as its original boot-log text,
+# and as every binary table format written from it with --emit.
+#
+#   scripts/check-memmap.sh CLI DATA_DIR OUT_DIR
+set -uo pipefail
+cli=$1
+data=$2
+out=$3
+mkdir -p "$out"
+
+formats="cbtable mb1 mb2 e820 e820-24"
+pass=0
+fail=0
+rows=0
+table=""
+
+# One README row: | name | top | 1 MiB | 16 MiB | 64 MiB |, ranges written start–end.
+rows_of() {
+	sed -n 's/^| \([0-9][0-9]-[^ |]*\) |\(.*\)|$/\1|\2/p' "$data/README.md" |
+		sed 's/–/-/g; s/ //g'
+}
+
+# The answers of one CLI run, in README order: top|1M|16M|64M.
+answers() {
+	awk '
+	/^top RAM range:/ { top = $4 }
+	/^heap / {
+		size = $2 " " $3; sub(":", "", size)
+		r = ($4 == "-") ? "-" : $8
+		ans[size] = r
+	}
+	END { printf "%s|%s|%s|%s\n", top, ans["1 MiB"], ans["16 MiB"], ans["64 MiB"] }'
+}
+
+check_one() { # name label file [format]
+	local name=$1 label=$2 file=$3 fmt=${4:-auto} got
+	got=$("$cli" "$file" --format "$fmt" --heap 1M --heap 16M --heap 64M | answers)
+	if [ "$got" = "$want" ]; then
+		pass=$((pass + 1))
+		return 0
+	fi
+	fail=$((fail + 1))
+	echo "check-memmap: $name ($label): expected $want"
+	echo "check-memmap: $name ($label): got      $got"
+	return 1
+}
+
+while IFS='|' read -r name top m1 m16 m64; do
+	rows=$((rows + 1))
+	want="$top|$m1|$m16|$m64"
+	csv="$data/$name.csv"
+	txt="$data/$name.txt"
+	ok=0
+	n=0
+	check_one "$name" csv "$csv" csv && ok=$((ok + 1))
+	n=$((n + 1))
+	check_one "$name" text "$txt" text && ok=$((ok + 1))
+	n=$((n + 1))
+	for f in $formats; do
+		bin="$out/$name.$f"
+		n=$((n + 1))
+		if ! "$cli" "$csv" --emit "$f" -o "$bin" >/dev/null; then
+			fail=$((fail + 1))
+			echo "check-memmap: $name: --emit $f failed"
+			continue
+		fi
+		# Once with the format named, once detected.
+		check_one "$name" "$f" "$bin" "$f" && ok=$((ok + 1))
+		n=$((n + 1))
+		check_one "$name" "$f auto" "$bin" && ok=$((ok + 1))
+	done
+	table="$table$(printf '  %-42s %2d/%-2d' "$name" "$ok" "$n")\n"
+done < <(rows_of)
+
+echo "check-memmap: sample                                     agree"
+printf "$table"
+if [ "$rows" -eq 0 ]; then
+	echo "check-memmap: no rows found in $data/README.md"
+	exit 1
+fi
+echo "check-memmap: $rows samples, $pass runs agree with README.md, $fail differ"
+[ "$fail" -eq 0 ]
