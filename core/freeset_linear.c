@@ -33,8 +33,9 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 		r->free_root = i;
 }
 
-void sh_fs_remove(struct sh_region *r, uint32_t i)
+void sh_fs_remove(struct sh_region *r, uint32_t i, struct sh_fs_path *path)
 {
+	(void)path;
 	uint32_t prev = PREV(r, i), next = NEXT(r, i);
 
 	if (prev != SH_NIL)
@@ -45,10 +46,11 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 		PREV(r, next) = prev;
 }
 
-void sh_fs_update(struct sh_region *r, uint32_t i)
+void sh_fs_update(struct sh_region *r, uint32_t i, struct sh_fs_path *path)
 {
 	(void)r;
 	(void)i;
+	(void)path;
 }
 
 uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran)
@@ -60,8 +62,9 @@ uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran)
 	return i;
 }
 
-uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran)
+uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran, struct sh_fs_path *path)
 {
+	(void)path;
 	return sh_fs_next_fit(r, SH_NIL, gran);
 }
 

@@ -87,15 +87,10 @@ static uint32_t rebalance(struct sh_region *r, uint32_t i)
 }
 
 /*
- * The path from the root down to a node: node[k] is at depth k and dir[k] says which child of
- * node[k] the path takes next. Updates walk it back up and stop at the first node whose
- * height and maximum come out unchanged, since nothing above can change either.
+ * Updates walk a struct sh_fs_path back up and stop at the first node whose height and
+ * maximum come out unchanged, since nothing above it can change either.
  */
-struct path {
-	uint32_t node[SH_MAX_HEIGHT];
-	uint8_t dir[SH_MAX_HEIGHT];
-	unsigned n;
-};
+#define path sh_fs_path
 
 static void path_push(struct path *p, uint32_t t, unsigned dir)
 {
@@ -167,42 +162,48 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
  * retrace compares against what i's ancestors last saw; everything from m's old place up to
  * i's place is refreshed unconditionally, since i's own size left with it.
  */
-void sh_fs_remove(struct sh_region *r, uint32_t i)
+void sh_fs_remove(struct sh_region *r, uint32_t i, struct path *found)
 {
-	struct path p;
+	struct path local, *p = found;
 	struct sh_slot *s = sh_slot_at(r, i);
 
-	path_to(r, i, &p);
-	unsigned at = p.n;
+	if (!p) {
+		p = &local;
+		path_to(r, i, p);
+	}
+	unsigned at = p->n;
 	if (s->link[1] == SH_NIL) {
-		set_child(r, &p, p.n, s->link[0]);
+		set_child(r, p, p->n, s->link[0]);
 	} else {
-		path_push(&p, i, 1);
+		path_push(p, i, 1);
 		uint32_t m = s->link[1];
 		while (L(r, m) != SH_NIL) {
-			path_push(&p, m, 0);
+			path_push(p, m, 0);
 			m = L(r, m);
 		}
-		set_child(r, &p, p.n, R(r, m));
+		set_child(r, p, p->n, R(r, m));
 		struct sh_slot *ms = sh_slot_at(r, m);
 		ms->link[0] = s->link[0];
 		ms->link[1] = s->link[1];
 		ms->height = s->height;
 		ms->max = s->max;
-		p.node[at] = m;
-		set_child(r, &p, at, m);
+		p->node[at] = m;
+		set_child(r, p, at, m);
 	}
-	retrace(r, &p, at);
+	retrace(r, p, at);
 }
 
-void sh_fs_update(struct sh_region *r, uint32_t i)
+void sh_fs_update(struct sh_region *r, uint32_t i, struct path *found)
 {
-	struct path p;
+	struct path local, *p = found;
 
-	path_to(r, i, &p);
-	path_push(&p, i, 0);
-	for (unsigned k = p.n; k-- > 0;) {
-		struct sh_slot *s = sh_slot_at(r, p.node[k]);
+	if (!p) {
+		p = &local;
+		path_to(r, i, p);
+	}
+	path_push(p, i, 0);
+	for (unsigned k = p->n; k-- > 0;) {
+		struct sh_slot *s = sh_slot_at(r, p->node[k]);
 		uint32_t m = max2(s->size,
 				  max2(subtree_max(r, s->link[0]), subtree_max(r, s->link[1])));
 		if (m == s->max)
@@ -211,20 +212,27 @@ void sh_fs_update(struct sh_region *r, uint32_t i)
 	}
 }
 
-uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran)
+uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran, struct path *p)
 {
 	uint32_t t = r->free_root;
+	struct path scratch;
 
+	if (!p)
+		p = &scratch;
+	p->n = 0;
 	if (subtree_max(r, t) < gran)
 		return SH_NIL;
 	for (;;) {
-		uint32_t l = L(r, t);
-		if (subtree_max(r, l) >= gran)
-			t = l;
-		else if (sh_slot_at(r, t)->size >= gran)
+		const struct sh_slot *s = sh_slot_at(r, t);
+		if (subtree_max(r, s->link[0]) >= gran) {
+			path_push(p, t, 0);
+			t = s->link[0];
+		} else if (s->size >= gran) {
 			return t;
-		else
-			t = R(r, t);
+		} else {
+			path_push(p, t, 1);
+			t = s->link[1];
+		}
 	}
 }
 
@@ -249,7 +257,7 @@ static uint32_t fit_above(const struct sh_region *r, uint32_t t, bool bounded, u
 uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran)
 {
 	if (from == SH_NIL)
-		return sh_fs_first_fit(r, gran);
+		return sh_fs_first_fit(r, gran, NULL);
 	return fit_above(r, r->free_root, true, sh_slot_at(r, from)->off, gran);
 }
 

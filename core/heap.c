@@ -282,8 +282,10 @@ static void *make_live(struct sh_region *r, uint32_t i)
 }
 
 /* Takes [at, at + gran) out of free block fi. The caller has checked that it fits and that a
- * front gap (at > start) can have a spare slot. Rule 4 decides the tail. */
-static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
+ * front gap (at > start) can have a spare slot. Rule 4 decides the tail. path is NULL or the
+ * free index's path to fi. */
+static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran,
+		   struct sh_fs_path *path)
 {
 	struct sh_slot *f = slot(r, fi);
 	uint32_t tail = sh_end_of(f) - (at + gran);
@@ -291,7 +293,7 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
 
 	if (at == f->off) {
 		if (tail == 0 || r->spare == SH_NIL) {
-			sh_fs_remove(r, fi);
+			sh_fs_remove(r, fi, path);
 			r->nfree--;
 			return make_live(r, fi);
 		}
@@ -301,7 +303,7 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
 		slot(r, li)->size = gran;
 		f->off = at + gran;
 		f->size = tail;
-		sh_fs_update(r, fi);
+		sh_fs_update(r, fi, path);
 		return make_live(r, li);
 	}
 
@@ -311,7 +313,7 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
 	l->off = at;
 	l->size = gran;
 	f->size = at - f->off;
-	sh_fs_update(r, fi);
+	sh_fs_update(r, fi, path);
 	if (tail) {
 		if (r->spare == SH_NIL) {
 			l->size += tail;
@@ -335,9 +337,10 @@ static void *malloc_gran(struct sh_heap *h, unsigned mask, uint32_t gran)
 		if (!(mask & (1u << i)))
 			continue;
 		struct sh_region *r = &h->region[i];
-		uint32_t fi = sh_fs_first_fit(r, gran);
+		struct sh_fs_path path;
+		uint32_t fi = sh_fs_first_fit(r, gran, &path);
 		if (fi != SH_NIL)
-			return carve(r, fi, slot(r, fi)->off, gran);
+			return carve(r, fi, slot(r, fi)->off, gran, &path);
 	}
 	return NULL;
 }
@@ -409,7 +412,7 @@ void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
 			uint32_t at = aligned_start(r, f, (uintptr_t)align, gran);
 			if (at == UINT32_MAX || (at != f->off && r->spare == SH_NIL))
 				continue;
-			return carve(r, fi, at, gran);
+			return carve(r, fi, at, gran, NULL);
 		}
 	}
 	return alloc_failed(h, SH_ENOMEM);
@@ -459,19 +462,19 @@ static void release(struct sh_region *r, uint32_t bi)
 		spare_give(r, bi);
 		if (is_free(r, hi)) {
 			l->size += slot(r, hi)->size;
-			sh_fs_remove(r, hi);
+			sh_fs_remove(r, hi, NULL);
 			chain_unlink(r, hi);
 			spare_give(r, hi);
 			r->nfree--;
 		}
-		sh_fs_update(r, lo);
+		sh_fs_update(r, lo, NULL);
 	} else if (is_free(r, hi)) {
 		struct sh_slot *u = slot(r, hi);
 		u->off = b->off;
 		u->size += b->size;
 		chain_unlink(r, bi);
 		spare_give(r, bi);
-		sh_fs_update(r, hi);
+		sh_fs_update(r, hi, NULL);
 	} else {
 		b->list = SH_LIST_FREE;
 		sh_fs_insert(r, bi);
@@ -519,7 +522,7 @@ static void shrink_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 		struct sh_slot *u = slot(r, b->above);
 		u->off -= cut;
 		u->size += cut;
-		sh_fs_update(r, b->above);
+		sh_fs_update(r, b->above, NULL);
 	} else if (r->spare != SH_NIL) {
 		uint32_t ti = spare_take(r);
 		chain_after(r, bi, ti);
@@ -546,14 +549,14 @@ static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 	uint32_t need = gran - b->size;
 
 	if (u->size == need) {
-		sh_fs_remove(r, ui);
+		sh_fs_remove(r, ui, NULL);
 		chain_unlink(r, ui);
 		spare_give(r, ui);
 		r->nfree--;
 	} else {
 		u->off += need;
 		u->size -= need;
-		sh_fs_update(r, ui);
+		sh_fs_update(r, ui, NULL);
 	}
 	b->size = gran;
 	r->live_gran += need;

@@ -73,14 +73,28 @@ static inline uint32_t sh_bucket_of(const struct sh_region *r, uint32_t off)
  * knowing the largest block in its subtree; freeset_linear.c (SH_LINEAR) keeps the original
  * sorted list. Callers keep every other field (phys links, counters) themselves.
  */
-uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran);
+
+/* The path from the free tree's root down to a block, as a search found it, so that the block
+ * can then be resized or removed without searching again. node[k] sits at depth k; dir[k] is
+ * the child taken below it. SH_LINEAR ignores it. */
+struct sh_fs_path {
+	uint32_t node[SH_MAX_HEIGHT];
+	uint8_t dir[SH_MAX_HEIGHT];
+	unsigned n;
+};
+
+/* Lowest-addressed free block of at least gran granules, or SH_NIL; fills *path (may be NULL)
+ * with the way to it. */
+uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran, struct sh_fs_path *path);
 /* Lowest-addressed free block (from `from` on, SH_NIL = from the lowest) whose size is at
  * least gran; used by memalign to walk candidates in address order. */
 uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran);
 void sh_fs_insert(struct sh_region *r, uint32_t i);
-void sh_fs_remove(struct sh_region *r, uint32_t i);
-/* Block i changed its offset and/or size without changing its order among free blocks. */
-void sh_fs_update(struct sh_region *r, uint32_t i);
+/* Removes block i. path is NULL or the path sh_fs_first_fit found to i (it is consumed). */
+void sh_fs_remove(struct sh_region *r, uint32_t i, struct sh_fs_path *path);
+/* Block i changed its offset and/or size without changing its order among free blocks; path
+ * as for sh_fs_remove. */
+void sh_fs_update(struct sh_region *r, uint32_t i, struct sh_fs_path *path);
 /* Free block starting exactly at granule offset off, or SH_NIL. */
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off);
 uint32_t sh_fs_largest(const struct sh_region *r);
