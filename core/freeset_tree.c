@@ -141,8 +141,9 @@ static void retrace(struct sh_region *r, const struct path *p, unsigned from)
 void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = sh_slot_at(r, i);
-	struct path p = {.n = 0};
+	struct path p;
 
+	p.n = 0;
 	s->list = SH_LIST_FREE;
 	s->link[0] = s->link[1] = SH_NIL;
 	s->height = 1;
