@@ -1,0 +1,1158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The differential engine (see diffheap.h). Layout of the host pool, bottom-up:
+ *
+ *   pool | gap | misalign | meta (slots, buckets) | pad | arena ............ | tail | gap | ...
+ *                ^ region base                           ^ round_up(base + meta, G)
+ *
+ * Every live block the engine hands out holds the pattern of its id, byte j being byte
+ * (j % 8) of word(id, j / 8); realloc keeps the id, so the moved prefix must still match.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diffheap.h"
+#include "shref.h"
+
+#define G ((size_t)SH_GRANULE)
+
+struct live {
+	uintptr_t p;
+	size_t usable;
+	uint32_t id;
+};
+
+struct diffheap {
+	unsigned char *pool;
+	size_t pool_bytes;
+	size_t lo, hi; /* free part of the pool: [lo, hi) */
+	bool topdown;
+
+	struct sh_heap heap;
+	struct shref *model;
+	unsigned nregions;
+	struct sh_region_info ri[SH_MAX_REGIONS];
+	size_t slots_total;
+
+	struct live *live;
+	size_t nlive, live_cap;
+	uint32_t next_id;
+	size_t rotate;
+
+	uintptr_t stale[DH_STALE];
+	unsigned nstale, stale_next;
+
+	struct sh_block_info *walk;
+	size_t nwalk, walk_cap, walk_limit;
+	bool walk_oom;
+
+	int hook_calls, hook_code;
+	const void *hook_ptr;
+
+	size_t step;
+	const struct ops_op *op;
+	char label[160];
+	bool abort_on_fail;
+	FILE *trace;
+	char result[256];
+};
+
+/* A host object that belongs to no heap, for PTR_HOST. */
+static unsigned char host_object[512];
+
+static int dh_fail(struct diffheap *d, const char *invariant, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- small helpers ---- */
+
+static uintptr_t round_up(uintptr_t v, uintptr_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static uintptr_t round_down(uintptr_t v, uintptr_t a)
+{
+	return v & ~(a - 1);
+}
+
+static int region_of(const struct diffheap *d, uintptr_t p, bool *in_arena)
+{
+	for (unsigned i = 0; i < d->nregions; i++) {
+		uintptr_t base = (uintptr_t)d->ri[i].base, arena = (uintptr_t)d->ri[i].arena;
+
+		if (p >= arena && p - arena < d->ri[i].arena_size) {
+			*in_arena = true;
+			return (int)i;
+		}
+		if (p >= base && p - base < d->ri[i].size) {
+			*in_arena = false;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* The region whose arena ends at most 64 KiB below p, for pointers just past an arena. */
+static int region_past(const struct diffheap *d, uintptr_t p)
+{
+	for (unsigned i = 0; i < d->nregions; i++) {
+		uintptr_t end = (uintptr_t)d->ri[i].arena + d->ri[i].arena_size;
+
+		if (p >= end && p - end < 65536)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Pointers print relative to their arena, so reports do not depend on host addresses. */
+static const char *fmt_ptr(const struct diffheap *d, uintptr_t p, char *buf, size_t cap)
+{
+	bool in_arena = false;
+	int r;
+
+	if (p == 0) {
+		snprintf(buf, cap, "NULL");
+		return buf;
+	}
+	r = region_of(d, p, &in_arena);
+	if (r >= 0 && in_arena)
+		snprintf(buf, cap, "r%d+0x%" PRIxPTR, r, p - (uintptr_t)d->ri[r].arena);
+	else if (r >= 0)
+		snprintf(buf, cap, "r%d.base+0x%" PRIxPTR, r, p - (uintptr_t)d->ri[r].base);
+	else if ((r = region_past(d, p)) >= 0)
+		snprintf(buf, cap, "r%d.end+0x%" PRIxPTR, r,
+			 p - (uintptr_t)d->ri[r].arena - d->ri[r].arena_size);
+	else if (p >= (uintptr_t)host_object &&
+		 p < (uintptr_t)host_object + sizeof(host_object))
+		snprintf(buf, cap, "host+0x%" PRIxPTR, p - (uintptr_t)host_object);
+	else
+		snprintf(buf, cap, "0x%" PRIxPTR, p);
+	return buf;
+}
+
+static void stale_push(struct diffheap *d, uintptr_t p)
+{
+	d->stale[d->stale_next] = p;
+	d->stale_next = (d->stale_next + 1) % DH_STALE;
+	if (d->nstale < DH_STALE)
+		d->nstale++;
+}
+
+static ptrdiff_t live_find(const struct diffheap *d, uintptr_t p)
+{
+	if (p == 0)
+		return -1;
+	for (size_t i = 0; i < d->nlive; i++) {
+		if (d->live[i].p == p)
+			return (ptrdiff_t)i;
+	}
+	return -1;
+}
+
+static void live_remove(struct diffheap *d, size_t i)
+{
+	/* Order is kept so that "#i" means the same block for every engine build. */
+	memmove(&d->live[i], &d->live[i + 1], (d->nlive - i - 1) * sizeof(d->live[0]));
+	d->nlive--;
+}
+
+static bool live_add(struct diffheap *d, uintptr_t p, size_t usable, uint32_t id)
+{
+	if (d->nlive == d->live_cap) {
+		size_t cap = d->live_cap ? d->live_cap * 2 : 256;
+		struct live *n = realloc(d->live, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		d->live = n;
+		d->live_cap = cap;
+	}
+	d->live[d->nlive++] = (struct live){p, usable, id};
+	return true;
+}
+
+/* ---- contents (I9) ---- */
+
+static uint64_t pattern_word(uint32_t id, size_t i)
+{
+	return ((uint64_t)id + 1) * 0x9e3779b97f4a7c15u + (uint64_t)i * 0xd6e8feb86659fd93u;
+}
+
+static void pattern_fill(uintptr_t p, size_t n, uint32_t id)
+{
+	unsigned char *b = (unsigned char *)p;
+	size_t words = n / 8;
+
+	for (size_t i = 0; i < words; i++) {
+		uint64_t w = pattern_word(id, i);
+
+		memcpy(b + i * 8, &w, 8);
+	}
+	if (n % 8) {
+		uint64_t w = pattern_word(id, words);
+
+		memcpy(b + words * 8, &w, n % 8);
+	}
+}
+
+/* Offset of the first byte that differs from the pattern, or SIZE_MAX. */
+static size_t pattern_check(uintptr_t p, size_t n, uint32_t id)
+{
+	const unsigned char *b = (const unsigned char *)p;
+	size_t words = n / 8;
+
+	for (size_t i = 0; i < words; i++) {
+		uint64_t w = pattern_word(id, i), got;
+
+		memcpy(&got, b + i * 8, 8);
+		if (got != w) {
+			for (size_t j = 0; j < 8; j++) {
+				if (((const unsigned char *)&got)[j] !=
+				    ((const unsigned char *)&w)[j])
+					return i * 8 + j;
+			}
+		}
+	}
+	if (n % 8) {
+		uint64_t w = pattern_word(id, words);
+
+		for (size_t j = 0; j < n % 8; j++) {
+			if (b[words * 8 + j] != ((const unsigned char *)&w)[j])
+				return words * 8 + j;
+		}
+	}
+	return SIZE_MAX;
+}
+
+static int verify_live(struct diffheap *d, size_t i, const char *why)
+{
+	const struct live *e = &d->live[i];
+	size_t bad = pattern_check(e->p, e->usable, e->id);
+	char b[48];
+
+	if (bad == SIZE_MAX)
+		return 0;
+	return dh_fail(d, "I9 contents",
+		       "%s: live block #%zu (id %" PRIu32
+		       ") at %s, usable %zu: byte %zu changed",
+		       why, i, e->id, fmt_ptr(d, e->p, b, sizeof(b)), e->usable, bad);
+}
+
+static int verify_all(struct diffheap *d)
+{
+	for (size_t i = 0; i < d->nlive; i++) {
+		if (verify_live(d, i, "full contents check"))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- failure reports ---- */
+
+static void print_stats(FILE *f, const char *who, const struct sh_stats *s)
+{
+	fprintf(f,
+		"  %-5s live %zu B in %zu blocks, free %zu B in %zu blocks, largest free %zu,"
+		" slots %zu (spare %zu), failed allocs %zu, misuse %zu\n",
+		who, s->live_bytes, s->live_blocks, s->free_bytes, s->free_blocks,
+		s->largest_free, s->slots_total, s->slots_spare, s->failed_allocs, s->misuse);
+}
+
+static int walk_cb(const struct sh_block_info *b, void *ctx)
+{
+	struct diffheap *d = ctx;
+
+	/* A corrupted heap must not make the walk run away: every block needs a slot. */
+	if (d->nwalk >= d->walk_limit)
+		return 1;
+	if (d->nwalk == d->walk_cap) {
+		size_t cap = d->walk_cap ? d->walk_cap * 2 : 512;
+		struct sh_block_info *n = realloc(d->walk, cap * sizeof(*n));
+
+		if (!n) {
+			d->walk_oom = true;
+			return 2;
+		}
+		d->walk = n;
+		d->walk_cap = cap;
+	}
+	d->walk[d->nwalk++] = *b;
+	return 0;
+}
+
+static int collect_walk(struct diffheap *d)
+{
+	d->nwalk = 0;
+	d->walk_oom = false;
+	d->walk_limit = d->slots_total + 1;
+	return sh_walk(&d->heap, walk_cb, d);
+}
+
+static void fmt_block(const struct diffheap *d, const struct sh_block_info *b, char *buf,
+		      size_t cap)
+{
+	uintptr_t arena = b->region < d->nregions ? (uintptr_t)d->ri[b->region].arena : 0;
+
+	snprintf(buf, cap, "r%u +0x%06" PRIxPTR " %7zu %s", b->region,
+		 (uintptr_t)b->ptr - arena, b->size, b->live ? "live" : "free");
+}
+
+void dh_dump(struct diffheap *d, FILE *f)
+{
+	struct sh_stats cs, ms;
+	size_t nm = d->model ? shref_block_count(d->model) : 0;
+	size_t n, shown = 0;
+	int wr = collect_walk(d);
+
+	fprintf(f, "heap: %u region%s\n", d->nregions, d->nregions == 1 ? "" : "s");
+	for (unsigned i = 0; i < d->nregions; i++) {
+		const struct sh_region_info *r = &d->ri[i];
+		size_t live = 0, fr = 0;
+
+		for (size_t k = 0; k < d->nwalk; k++) {
+			if (d->walk[k].region == i) {
+				if (d->walk[k].live)
+					live++;
+				else
+					fr++;
+			}
+		}
+		fprintf(f,
+			"  region %u: size %zu, metadata %zu B, arena %zu B (%zu granules),"
+			" base %% %zu = %zu\n",
+			i, r->size, (size_t)((uintptr_t)r->arena - (uintptr_t)r->base),
+			r->arena_size, r->arena_size / G, G, (size_t)((uintptr_t)r->base % G));
+		fprintf(f,
+			"            slots %zu: %zu live, %zu free, %zu spare; %zu buckets\n",
+			r->nslots, live, fr, r->nslots >= live + fr ? r->nslots - live - fr : 0,
+			r->nbuckets);
+	}
+	sh_stats(&d->heap, &cs);
+	print_stats(f, "core", &cs);
+	if (d->model) {
+		shref_stats(d->model, &ms);
+		print_stats(f, "model", &ms);
+	}
+	fprintf(f, "blocks (core walk%s | model):\n", wr ? " stopped early" : "");
+	n = d->nwalk > nm ? d->nwalk : nm;
+	for (size_t i = 0; i < n; i++) {
+		char a[80] = "-", b[80] = "-";
+		struct sh_block_info mb;
+		bool same = false;
+
+		if (i < d->nwalk)
+			fmt_block(d, &d->walk[i], a, sizeof(a));
+		if (i < nm && shref_block(d->model, i, &mb) == 0) {
+			fmt_block(d, &mb, b, sizeof(b));
+			same = i < d->nwalk && strcmp(a, b) == 0;
+		}
+		if (++shown > 400) {
+			fprintf(f, "  ... %zu more\n", n - i);
+			break;
+		}
+		fprintf(f, "  %4zu  %-32s | %s%s\n", i, a, same ? "same" : b,
+			same ? "" : "  <<");
+	}
+	fprintf(f, "engine: %zu live blocks tracked, next id %" PRIu32 "\n", d->nlive,
+		d->next_id);
+}
+
+static int dh_fail(struct diffheap *d, const char *invariant, const char *fmt, ...)
+{
+	char op[128] = "(setup)";
+	va_list ap;
+
+	if (d->op)
+		ops_format_op(d->op, op, sizeof(op));
+	fflush(stdout);
+	fprintf(stderr, "\n==== slotheap differential failure ====\n");
+	if (d->label[0])
+		fprintf(stderr, "input: %s\n", d->label);
+	fprintf(stderr, "step: %zu\nop: %s\ninvariant: %s\ndetail: ", d->step, op, invariant);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	dh_dump(d, stderr);
+	fprintf(stderr, "==== end of report ====\n");
+	fflush(stderr);
+	if (d->abort_on_fail)
+		abort();
+	return -1;
+}
+
+/* ---- setup ---- */
+
+struct diffheap *dh_new(size_t pool_bytes)
+{
+	struct diffheap *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	pool_bytes = round_up(pool_bytes, 4096);
+	d->pool = aligned_alloc(4096, pool_bytes);
+	if (!d->pool) {
+		free(d);
+		return NULL;
+	}
+	d->pool_bytes = pool_bytes;
+	d->abort_on_fail = true;
+	return d;
+}
+
+void dh_delete(struct diffheap *d)
+{
+	if (!d)
+		return;
+	if (d->model)
+		shref_delete(d->model);
+	free(d->live);
+	free(d->walk);
+	free(d->pool);
+	free(d);
+}
+
+void dh_set_label(struct diffheap *d, const char *label)
+{
+	snprintf(d->label, sizeof(d->label), "%s", label ? label : "");
+}
+
+void dh_set_abort(struct diffheap *d, bool on)
+{
+	d->abort_on_fail = on;
+}
+
+void dh_set_trace(struct diffheap *d, FILE *f)
+{
+	d->trace = f;
+}
+
+static void hook(void *ctx, int code, const void *ptr)
+{
+	struct diffheap *d = ctx;
+
+	d->hook_calls++;
+	d->hook_code = code;
+	d->hook_ptr = ptr;
+}
+
+void dh_begin(struct diffheap *d, bool topdown)
+{
+	if (d->model)
+		shref_delete(d->model);
+	d->model = shref_new();
+	if (!d->model) {
+		fprintf(stderr, "diffheap: out of host memory\n");
+		abort();
+	}
+	sh_init(&d->heap);
+	sh_set_error_hook(&d->heap, hook, d);
+	d->topdown = topdown;
+	d->lo = 0;
+	d->hi = d->pool_bytes;
+	d->nregions = 0;
+	d->slots_total = 0;
+	d->nlive = 0;
+	d->next_id = 0;
+	d->rotate = 0;
+	d->nstale = 0;
+	d->stale_next = 0;
+	d->step = 0;
+	d->op = NULL;
+}
+
+size_t dh_region_bytes(const struct ops_region *r)
+{
+	size_t meta = r->nslots ? sh_region_meta_bytes(r->nslots) : 0;
+	size_t pad = (size_t)(round_up(r->misalign + meta, G) - (r->misalign + meta));
+
+	return meta + pad + (size_t)r->arena_gran * G + r->tail;
+}
+
+int dh_add_region(struct diffheap *d, size_t size, size_t nslots, size_t misalign, size_t gap)
+{
+	uintptr_t pool = (uintptr_t)d->pool, base, arena;
+	size_t off, meta;
+	int want, got;
+	struct sh_region_info info;
+
+	if (d->topdown) {
+		if (d->hi < gap + size + misalign + G)
+			return -2;
+		off = (size_t)round_down(d->hi - gap - size - misalign, G) + misalign;
+		if (off + size > d->hi - gap)
+			off -= G;
+		d->hi = off;
+	} else {
+		off = (size_t)round_up(d->lo, G) + gap + misalign;
+		if (off > d->pool_bytes || d->pool_bytes - off < size)
+			return -2;
+		d->lo = off + size;
+	}
+	base = pool + off;
+
+	/* What the header promises for this region. */
+	meta = nslots ? sh_region_meta_bytes(nslots) : 0;
+	arena = round_up(base + meta, G);
+	if (nslots == 0)
+		want = SH_EINVAL;
+	else if (meta == 0)
+		want = SH_ETOOBIG;
+	else if (d->nregions == SH_MAX_REGIONS)
+		want = SH_ETOOMANY;
+	else if (arena > base + size || base + size - arena < G)
+		want = SH_ETOOSMALL;
+	else
+		want = SH_OK;
+
+	got = sh_add_region(&d->heap, (void *)base, size, nslots);
+	if (got != want && !(want == SH_ETOOBIG && got != SH_OK))
+		return dh_fail(d, "region setup",
+			       "sh_add_region(size %zu, %zu slots) returned %s, expected %s",
+			       size, nslots, sh_strerror(got), sh_strerror(want));
+	if (got != SH_OK)
+		return 1;
+	if (sh_region_info(&d->heap, d->nregions, &info) != 0)
+		return dh_fail(d, "region setup", "sh_region_info(%u) failed", d->nregions);
+	if ((uintptr_t)info.base != base || info.size != size ||
+	    (uintptr_t)info.arena != arena ||
+	    info.arena_size != round_down(base + size - arena, G) || info.nslots != nslots ||
+	    info.nbuckets == 0 || (info.nbuckets & (info.nbuckets - 1)) != 0)
+		return dh_fail(
+			d, "region setup",
+			"region %u geometry: arena at base+%zu size %zu slots %zu buckets %zu;"
+			" expected base+%zu size %zu slots %zu",
+			d->nregions, (size_t)((uintptr_t)info.arena - base), info.arena_size,
+			info.nslots, info.nbuckets, (size_t)(arena - base),
+			(size_t)round_down(base + size - arena, G), nslots);
+	got = shref_add_region(d->model, arena, info.arena_size, nslots);
+	if (got != 0)
+		return dh_fail(d, "region setup", "shref_add_region refused region %u: %s",
+			       d->nregions, sh_strerror(got));
+	d->ri[d->nregions++] = info;
+	d->slots_total += nslots;
+	return 0;
+}
+
+int dh_setup(struct diffheap *d, const struct ops_layout *l)
+{
+	dh_begin(d, l->topdown);
+	for (unsigned i = 0; i < l->nregions; i++) {
+		const struct ops_region *r = &l->r[i];
+		int rc = dh_add_region(d, dh_region_bytes(r), r->nslots, r->misalign,
+				       (size_t)r->gap * G);
+
+		if (rc == -2) {
+			fprintf(stderr,
+				"diffheap: pool of %zu bytes too small for the layout\n",
+				d->pool_bytes);
+			abort();
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- checks after every step ---- */
+
+static int check_heap(struct diffheap *d)
+{
+	struct sh_check_report rep;
+	struct sh_stats cs, ms, ws;
+	size_t nm, region_end_idx = 0;
+	int rc;
+	char b1[80], b2[80];
+
+	memset(&rep, 0, sizeof(rep));
+	if (sh_check(&d->heap, &rep) != 0)
+		return dh_fail(d, sh_invariant_name(rep.invariant),
+			       "sh_check: %s (region %u, slot %" PRIu32
+			       ", block %s), %u failure%s",
+			       rep.what ? rep.what : "?", rep.region, rep.slot,
+			       fmt_ptr(d, rep.block, b1, sizeof(b1)), rep.failures,
+			       rep.failures == 1 ? "" : "s");
+
+	rc = collect_walk(d);
+	if (d->walk_oom) {
+		fprintf(stderr, "diffheap: out of host memory\n");
+		abort();
+	}
+	if (rc != 0)
+		return dh_fail(d, "I2 slots", "sh_walk reports more blocks than the %zu slots",
+			       d->slots_total);
+
+	/* I1, I3, I5 from the public view: blocks tile each arena in order. */
+	memset(&ws, 0, sizeof(ws));
+	for (unsigned r = 0; r < d->nregions; r++) {
+		uintptr_t cur = (uintptr_t)d->ri[r].arena;
+		uintptr_t end = cur + d->ri[r].arena_size;
+		bool prev_free = false;
+
+		for (; region_end_idx < d->nwalk && d->walk[region_end_idx].region == r;
+		     region_end_idx++) {
+			const struct sh_block_info *b = &d->walk[region_end_idx];
+
+			if ((uintptr_t)b->ptr != cur || b->size == 0 || b->size % G ||
+			    b->size > end - cur)
+				return dh_fail(
+					d, "I1 tiling",
+					"walk block %zu (%s) does not continue the tiling at"
+					" %s",
+					region_end_idx, (fmt_block(d, b, b1, sizeof(b1)), b1),
+					fmt_ptr(d, cur, b2, sizeof(b2)));
+			if (!b->live && prev_free)
+				return dh_fail(
+					d, "I3 consolidation",
+					"walk block %zu (%s) is free and so is the one below",
+					region_end_idx, (fmt_block(d, b, b1, sizeof(b1)), b1));
+			prev_free = !b->live;
+			cur += b->size;
+			if (b->live) {
+				ws.live_bytes += b->size;
+				ws.live_blocks++;
+			} else {
+				ws.free_bytes += b->size;
+				ws.free_blocks++;
+				if (b->size > ws.largest_free)
+					ws.largest_free = b->size;
+			}
+		}
+		if (cur != end)
+			return dh_fail(d, "I1 tiling",
+				       "region %u: blocks end at %s, arena at %s", r,
+				       fmt_ptr(d, cur, b1, sizeof(b1)),
+				       fmt_ptr(d, end, b2, sizeof(b2)));
+	}
+	if (region_end_idx != d->nwalk)
+		return dh_fail(d, "I1 tiling", "walk block %zu names region %u, out of order",
+			       region_end_idx, d->walk[region_end_idx].region);
+
+	/* I8: the block lists agree. */
+	nm = shref_block_count(d->model);
+	for (size_t i = 0; i < d->nwalk || i < nm; i++) {
+		struct sh_block_info mb;
+
+		if (i >= nm || i >= d->nwalk || shref_block(d->model, i, &mb) != 0 ||
+		    mb.region != d->walk[i].region || mb.ptr != d->walk[i].ptr ||
+		    mb.size != d->walk[i].size || mb.live != d->walk[i].live) {
+			if (i < d->nwalk)
+				fmt_block(d, &d->walk[i], b1, sizeof(b1));
+			else
+				snprintf(b1, sizeof(b1), "none");
+			if (i < nm && shref_block(d->model, i, &mb) == 0)
+				fmt_block(d, &mb, b2, sizeof(b2));
+			else
+				snprintf(b2, sizeof(b2), "none");
+			return dh_fail(
+				d, "I8 differential (blocks)",
+				"block %zu: core %s, model %s (core %zu blocks, model %zu)", i,
+				b1, b2, d->nwalk, nm);
+		}
+	}
+
+	/* I7 and I8: statistics agree with the walk and with the model. */
+	sh_stats(&d->heap, &cs);
+	shref_stats(d->model, &ms);
+	ws.slots_total = d->slots_total;
+	ws.slots_spare = d->slots_total - d->nwalk;
+#define SAME(field, other, who)                                                                \
+	do {                                                                                   \
+		if (cs.field != other.field)                                                   \
+			return dh_fail(d, who, "sh_stats." #field " is %zu, expected %zu",     \
+				       cs.field, other.field);                                 \
+	} while (0)
+	SAME(live_bytes, ws, "I7 statistics (walk)");
+	SAME(free_bytes, ws, "I7 statistics (walk)");
+	SAME(live_blocks, ws, "I7 statistics (walk)");
+	SAME(free_blocks, ws, "I7 statistics (walk)");
+	SAME(largest_free, ws, "I7 statistics (walk)");
+	SAME(slots_total, ws, "I7 statistics (walk)");
+	SAME(slots_spare, ws, "I2 slots (spare count)");
+	SAME(live_bytes, ms, "I8 differential (stats)");
+	SAME(free_bytes, ms, "I8 differential (stats)");
+	SAME(live_blocks, ms, "I8 differential (stats)");
+	SAME(free_blocks, ms, "I8 differential (stats)");
+	SAME(slots_total, ms, "I8 differential (stats)");
+	SAME(slots_spare, ms, "I8 differential (stats)");
+	SAME(largest_free, ms, "I8 differential (stats)");
+	SAME(failed_allocs, ms, "I8 differential (stats)");
+	SAME(misuse, ms, "I8 differential (stats)");
+#undef SAME
+
+	/* The engine's own list of live blocks is the walk's. */
+	if (ws.live_blocks != d->nlive)
+		return dh_fail(d, "I8 differential (live set)",
+			       "the heap has %zu live blocks, the engine handed out %zu",
+			       ws.live_blocks, d->nlive);
+	for (size_t i = 0; i < d->nlive; i++) {
+		size_t u = sh_usable_size(&d->heap, (void *)d->live[i].p);
+
+		if (u != d->live[i].usable)
+			return dh_fail(
+				d, "I8 differential (live set)",
+				"live block #%zu at %s: sh_usable_size %zu, expected %zu", i,
+				fmt_ptr(d, d->live[i].p, b1, sizeof(b1)), u, d->live[i].usable);
+	}
+	return 0;
+}
+
+/* ---- operations ---- */
+
+static uintptr_t op_pointer(struct diffheap *d, const struct ops_op *op)
+{
+	const struct sh_region_info *r = d->nregions ? &d->ri[op->idx % d->nregions] : NULL;
+	const struct live *e = d->nlive ? &d->live[op->idx % d->nlive] : NULL;
+
+	switch (op->ptr) {
+	case PTR_LIVE:
+		return e ? e->p : 0;
+	case PTR_INTERIOR:
+		if (!e)
+			return 0;
+		return e->p + 1 + (e->usable > 1 ? op->off % (e->usable - 1) : 0);
+	case PTR_STALE:
+		return d->nstale ? d->stale[op->idx % d->nstale] : 0;
+	case PTR_ARENA:
+		return r ? (uintptr_t)r->arena + (uintptr_t)op->off * G : 0;
+	case PTR_UNALIGNED:
+		return r ? (uintptr_t)r->arena + op->off : 0;
+	case PTR_META:
+		return r ? (uintptr_t)r->base + op->off : 0;
+	case PTR_PAST:
+		return r ? (uintptr_t)r->arena + r->arena_size + (uintptr_t)op->off * G : 0;
+	case PTR_HOST:
+		return (uintptr_t)host_object + op->off;
+	case PTR_NULL:
+	default:
+		return 0;
+	}
+}
+
+static int check_error_codes(struct diffheap *d, const char *call)
+{
+	int ce = sh_last_error(&d->heap), me = shref_last_error(d->model);
+
+	if (ce != me)
+		return dh_fail(d, "I8 differential (error code)",
+			       "%s: sh_last_error %s, model %s", call, sh_strerror(ce),
+			       sh_strerror(me));
+	return 0;
+}
+
+/* Checks a fresh block (malloc, calloc, memalign, realloc of NULL) and records it. */
+static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, uintptr_t m,
+			   size_t req, bool req_known, size_t align, bool zeroed)
+{
+	char b1[48], b2[48];
+	size_t cu, mu;
+	bool in_arena = false;
+
+	if (c != m)
+		return dh_fail(d, "I8 differential (result)", "%s: core returned %s, model %s",
+			       call, fmt_ptr(d, c, b1, sizeof(b1)),
+			       fmt_ptr(d, m, b2, sizeof(b2)));
+	if (check_error_codes(d, call))
+		return -1;
+	if (c == 0) {
+		snprintf(d->result, sizeof(d->result), "NULL (%s)",
+			 sh_strerror(sh_last_error(&d->heap)));
+		return 0;
+	}
+	cu = sh_usable_size(&d->heap, (void *)c);
+	mu = shref_usable_size(d->model, m);
+	if (cu != mu)
+		return dh_fail(d, "I8 differential (usable size)",
+			       "%s at %s: core %zu, model %zu", call,
+			       fmt_ptr(d, c, b1, sizeof(b1)), cu, mu);
+	if (region_of(d, c, &in_arena) < 0 || !in_arena)
+		return dh_fail(d, "I1 tiling", "%s returned %s, outside every arena", call,
+			       fmt_ptr(d, c, b1, sizeof(b1)));
+	if (c % G || (align > G && c % align) || cu % G || cu == 0 || (req_known && cu < req))
+		return dh_fail(d, "I5 alignment",
+			       "%s returned %s usable %zu for %zu bytes aligned to %zu", call,
+			       fmt_ptr(d, c, b1, sizeof(b1)), cu, req, align);
+	if (live_find(d, c) >= 0)
+		return dh_fail(d, "I8 differential (live set)",
+			       "%s returned %s, which is already live", call,
+			       fmt_ptr(d, c, b1, sizeof(b1)));
+	if (zeroed) {
+		const unsigned char *p = (const unsigned char *)c;
+
+		for (size_t i = 0; i < cu; i++) {
+			if (p[i])
+				return dh_fail(
+					d, "I9 contents",
+					"calloc block %s: byte %zu of %zu is 0x%02x, not 0",
+					fmt_ptr(d, c, b1, sizeof(b1)), i, cu, p[i]);
+		}
+	}
+	pattern_fill(c, cu, d->next_id);
+	if (!live_add(d, c, cu, d->next_id)) {
+		fprintf(stderr, "diffheap: out of host memory\n");
+		abort();
+	}
+	d->next_id++;
+	snprintf(d->result, sizeof(d->result), "%s usable %zu", fmt_ptr(d, c, b1, sizeof(b1)),
+		 cu);
+	return 0;
+}
+
+static int check_misuse_hook(struct diffheap *d, const char *call, int rc, uintptr_t p)
+{
+	char b1[48];
+
+	if (rc == 0 && d->hook_calls == 0)
+		return 0;
+	if (rc != 0 && d->hook_calls == 1 && d->hook_code == rc && (uintptr_t)d->hook_ptr == p)
+		return 0;
+	return dh_fail(d, "misuse report",
+		       "%s(%s) reported %s but the error hook saw %d call%s (last code %s)",
+		       call, fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(rc), d->hook_calls,
+		       d->hook_calls == 1 ? "" : "s", sh_strerror(d->hook_code));
+}
+
+static int do_free(struct diffheap *d, uintptr_t p)
+{
+	ptrdiff_t e = live_find(d, p);
+	int cr = sh_free(&d->heap, (void *)p);
+	int mr = shref_free(d->model, p);
+	char b1[48];
+
+	if (cr != mr)
+		return dh_fail(d, "I8 differential (result)", "free(%s): core %s, model %s",
+			       fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(cr), sh_strerror(mr));
+	if (check_error_codes(d, "free") || check_misuse_hook(d, "free", cr, p))
+		return -1;
+	if ((cr == 0) != (p == 0 || e >= 0))
+		return dh_fail(d, "misuse report", "free(%s) of a %s block returned %s",
+			       fmt_ptr(d, p, b1, sizeof(b1)), e >= 0 ? "live" : "non-live",
+			       sh_strerror(cr));
+	if (e >= 0) {
+		live_remove(d, (size_t)e);
+		stale_push(d, p);
+	}
+	snprintf(d->result, sizeof(d->result), "free(%s): %s", fmt_ptr(d, p, b1, sizeof(b1)),
+		 sh_strerror(cr));
+	return 0;
+}
+
+static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
+{
+	ptrdiff_t e = live_find(d, p);
+	uintptr_t c, m;
+	char b1[48], b2[48];
+	struct live old;
+	size_t cu, mu, keep;
+
+	if (p == 0) {
+		c = (uintptr_t)sh_realloc(&d->heap, NULL, size);
+		m = shref_realloc(d->model, 0, size);
+		return check_new_block(d, "realloc(NULL)", c, m, size, true, G, false);
+	}
+	c = (uintptr_t)sh_realloc(&d->heap, (void *)p, size);
+	m = shref_realloc(d->model, p, size);
+	if (c != m)
+		return dh_fail(d, "I8 differential (result)",
+			       "realloc: core returned %s, model %s",
+			       fmt_ptr(d, c, b1, sizeof(b1)), fmt_ptr(d, m, b2, sizeof(b2)));
+	if (check_error_codes(d, "realloc"))
+		return -1;
+	if (e < 0) {
+		int code = sh_last_error(&d->heap);
+
+		if (c != 0 || code < SH_EFOREIGN || code > SH_EDOUBLEFREE)
+			return dh_fail(d, "misuse report",
+				       "realloc of non-live %s returned %s, error %s",
+				       fmt_ptr(d, p, b1, sizeof(b1)),
+				       fmt_ptr(d, c, b2, sizeof(b2)), sh_strerror(code));
+		if (check_misuse_hook(d, "realloc", code, p))
+			return -1;
+		snprintf(d->result, sizeof(d->result), "%s -> NULL (%s)",
+			 fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(code));
+		return 0;
+	}
+	if (check_misuse_hook(d, "realloc", 0, p))
+		return -1;
+	old = d->live[e];
+	if (size == 0) {
+		if (c != 0)
+			return dh_fail(d, "I8 differential (result)",
+				       "realloc(p, 0) returned %s",
+				       fmt_ptr(d, c, b1, sizeof(b1)));
+		live_remove(d, (size_t)e);
+		stale_push(d, p);
+		snprintf(d->result, sizeof(d->result), "%s -> NULL (freed)",
+			 fmt_ptr(d, p, b1, sizeof(b1)));
+		return 0;
+	}
+	if (c == 0) {
+		snprintf(d->result, sizeof(d->result), "%s -> NULL (%s), block kept",
+			 fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(sh_last_error(&d->heap)));
+		return verify_live(d, (size_t)e, "after a failed realloc");
+	}
+	cu = sh_usable_size(&d->heap, (void *)c);
+	mu = shref_usable_size(d->model, m);
+	if (cu != mu)
+		return dh_fail(d, "I8 differential (usable size)",
+			       "realloc to %s: core %zu, model %zu",
+			       fmt_ptr(d, c, b1, sizeof(b1)), cu, mu);
+	if (c % G || cu % G || cu < size)
+		return dh_fail(d, "I5 alignment",
+			       "realloc returned %s usable %zu for %zu bytes",
+			       fmt_ptr(d, c, b1, sizeof(b1)), cu, size);
+	if (c != p && live_find(d, c) >= 0)
+		return dh_fail(d, "I8 differential (live set)",
+			       "realloc returned %s, which is already live",
+			       fmt_ptr(d, c, b1, sizeof(b1)));
+	keep = old.usable < size ? old.usable : size;
+	{
+		size_t bad = pattern_check(c, keep, old.id);
+
+		if (bad != SIZE_MAX)
+			return dh_fail(
+				d, "I9 contents",
+				"realloc %s (usable %zu) -> %s (usable %zu): byte %zu of the"
+				" %zu-byte common prefix changed",
+				fmt_ptr(d, p, b1, sizeof(b1)), old.usable,
+				fmt_ptr(d, c, b2, sizeof(b2)), cu, bad, keep);
+	}
+	pattern_fill(c, cu, old.id);
+	d->live[e].p = c;
+	d->live[e].usable = cu;
+	if (c != p)
+		stale_push(d, p);
+	snprintf(d->result, sizeof(d->result), "%s -> %s usable %zu",
+		 fmt_ptr(d, p, b2, sizeof(b2)), fmt_ptr(d, c, b1, sizeof(b1)), cu);
+	return 0;
+}
+
+static int run_op(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touched)
+{
+	uintptr_t c, m, p;
+	size_t req = 0;
+	bool req_known = true;
+	int rc;
+
+	*touched = -1;
+	switch (op->kind) {
+	case OP_MALLOC:
+		c = (uintptr_t)sh_malloc(&d->heap, op->size);
+		m = shref_malloc(d->model, op->size);
+		return check_new_block(d, "malloc", c, m, op->size, true, G, false);
+	case OP_MALLOC_IN: {
+		bool in_arena = false;
+		int r;
+
+		c = (uintptr_t)sh_malloc_in(&d->heap, op->mask, op->size);
+		m = shref_malloc_in(d->model, op->mask, op->size);
+		rc = check_new_block(d, "malloc_in", c, m, op->size, true, G, false);
+		if (rc || c == 0)
+			return rc;
+		r = region_of(d, c, &in_arena);
+		if (r < 0 || r >= 32 || !(op->mask & (1u << r)))
+			return dh_fail(d, "I8 differential (region mask)",
+				       "malloc_in(0x%x) returned a block of region %d",
+				       op->mask, r);
+		return 0;
+	}
+	case OP_CALLOC:
+		if (op->n && op->size > SIZE_MAX / op->n)
+			req_known = false;
+		else
+			req = op->n * op->size;
+		c = (uintptr_t)sh_calloc(&d->heap, op->n, op->size);
+		m = shref_calloc(d->model, op->n, op->size);
+		if (!req_known && (c || m || sh_last_error(&d->heap) != SH_EOVERFLOW))
+			return dh_fail(d, "I8 differential (result)",
+				       "calloc(%zu, %zu) overflows but returned %s / error %s",
+				       op->n, op->size, c ? "a block" : "NULL",
+				       sh_strerror(sh_last_error(&d->heap)));
+		return check_new_block(d, "calloc", c, m, req, req_known, G, true);
+	case OP_MEMALIGN:
+		c = (uintptr_t)sh_memalign(&d->heap, op->align, op->size);
+		m = shref_memalign(d->model, op->align, op->size);
+		return check_new_block(d, "memalign", c, m, op->size, true,
+				       op->align > G ? op->align : G, false);
+	case OP_REALLOC:
+	case OP_REALLOC_PTR: {
+		ptrdiff_t e;
+		size_t before = d->nlive;
+
+		if (op->kind == OP_REALLOC)
+			p = d->nlive ? d->live[op->idx % d->nlive].p : 0;
+		else
+			p = op_pointer(d, op);
+		e = live_find(d, p);
+		rc = do_realloc(d, p, op->size);
+		if (e >= 0 && d->nlive == before)
+			*touched = e;
+		return rc;
+	}
+	case OP_FREE:
+		return do_free(d, d->nlive ? d->live[op->idx % d->nlive].p : 0);
+	case OP_FREE_PTR:
+		return do_free(d, op_pointer(d, op));
+	case OP_USABLE: {
+		ptrdiff_t e;
+		size_t cu, mu, want;
+		char b1[48];
+
+		p = op_pointer(d, op);
+		e = live_find(d, p);
+		cu = sh_usable_size(&d->heap, (void *)p);
+		mu = shref_usable_size(d->model, p);
+		want = e >= 0 ? d->live[e].usable : 0;
+		if (cu != mu || cu != want)
+			return dh_fail(d, "I8 differential (usable size)",
+				       "usable_size(%s): core %zu, model %zu, engine %zu",
+				       fmt_ptr(d, p, b1, sizeof(b1)), cu, mu, want);
+		snprintf(d->result, sizeof(d->result), "usable(%s) = %zu",
+			 fmt_ptr(d, p, b1, sizeof(b1)), cu);
+		*touched = e;
+		return 0;
+	}
+	default:
+		return dh_fail(d, "input", "unknown op kind %u", op->kind);
+	}
+}
+
+int dh_step(struct diffheap *d, const struct ops_op *op)
+{
+	ptrdiff_t touched;
+	size_t before = d->nlive;
+
+	d->op = op;
+	d->hook_calls = 0;
+	d->hook_code = 0;
+	d->hook_ptr = NULL;
+	d->result[0] = 0;
+	if (run_op(d, op, &touched))
+		return -1;
+	if (d->trace) {
+		char line[128];
+
+		ops_format_op(op, line, sizeof(line));
+		fprintf(d->trace, "%5zu  %-40s -> %s\n", d->step, line, d->result);
+	}
+	if (check_heap(d))
+		return -1;
+	/* I9: the block just allocated or moved, plus a rotating sample, every step. */
+	if (touched < 0 && d->nlive > before)
+		touched = (ptrdiff_t)d->nlive - 1;
+	if (touched >= 0 && (size_t)touched < d->nlive &&
+	    verify_live(d, (size_t)touched, "touched"))
+		return -1;
+	if (d->nlive) {
+		for (unsigned k = 0; k < DH_ROTATE; k++) {
+			d->rotate = (d->rotate + 1) % d->nlive;
+			if (verify_live(d, d->rotate, "rotating check"))
+				return -1;
+		}
+	}
+	d->step++;
+	if (d->step % DH_FULL_VERIFY == 0 && verify_all(d))
+		return -1;
+	d->op = NULL;
+	return 0;
+}
+
+int dh_finish(struct diffheap *d)
+{
+	d->op = NULL;
+	return verify_all(d);
+}
+
+size_t dh_steps(const struct diffheap *d)
+{
+	return d->step;
+}
+
+size_t dh_live_count(const struct diffheap *d)
+{
+	return d->nlive;
+}
+
+const struct sh_heap *dh_heap(const struct diffheap *d)
+{
+	return &d->heap;
+}
+
+unsigned dh_region_count(const struct diffheap *d)
+{
+	return d->nregions;
+}
+
+/* ---- picture ---- */
+
+void dh_svg(struct diffheap *d, FILE *f, const char *title)
+{
+	const int width = 960, left = 110, bar = 36, row = 96;
+	int height = 60 + (int)d->nregions * row;
+	size_t k = 0;
+
+	collect_walk(d);
+	fprintf(f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+		" font-family=\"monospace\" font-size=\"12\">\n",
+		left + width + 20, height);
+	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+	fprintf(f, "<text x=\"10\" y=\"20\">%s</text>\n", title ? title : "slotheap");
+	fprintf(f, "<text x=\"10\" y=\"38\" fill=\"#555\">blocks: blue live, green free;"
+		   " slots: blue live, green free, grey spare</text>\n");
+	for (unsigned r = 0; r < d->nregions; r++) {
+		const struct sh_region_info *ri = &d->ri[r];
+		int y = 50 + (int)r * row;
+		size_t live = 0, fr = 0;
+		double scale = (double)width / (double)ri->arena_size;
+
+		fprintf(f, "<text x=\"10\" y=\"%d\">region %u</text>\n", y + 22, r);
+		fprintf(f, "<text x=\"10\" y=\"%d\" fill=\"#555\">%zu B</text>\n", y + 38,
+			ri->arena_size);
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\""
+			" stroke=\"black\"/>\n",
+			left, y, width, bar);
+		for (; k < d->nwalk && d->walk[k].region == r; k++) {
+			const struct sh_block_info *b = &d->walk[k];
+			double x = (double)((uintptr_t)b->ptr - (uintptr_t)ri->arena) * scale;
+			double w = (double)b->size * scale;
+
+			if (b->live)
+				live++;
+			else
+				fr++;
+			fprintf(f,
+				"<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\""
+				" fill=\"%s\" stroke=\"white\" stroke-width=\"0.5\">"
+				"<title>+0x%zx %zu B %s</title></rect>\n",
+				left + x, y, w > 0.5 ? w : 0.5, bar,
+				b->live ? "#4a7fd0" : "#74c476",
+				(size_t)((uintptr_t)b->ptr - (uintptr_t)ri->arena), b->size,
+				b->live ? "live" : "free");
+		}
+		{
+			double sw = (double)width / (double)(ri->nslots ? ri->nslots : 1);
+			size_t spare = ri->nslots >= live + fr ? ri->nslots - live - fr : 0;
+
+			fprintf(f,
+				"<rect x=\"%d\" y=\"%d\" width=\"%.2f\" height=\"12\" "
+				"fill=\"#4a7fd0\"/>"
+				"<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"12\" "
+				"fill=\"#74c476\"/>"
+				"<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"12\" "
+				"fill=\"#bbb\"/>\n",
+				left, y + bar + 6, (double)live * sw, left + (double)live * sw,
+				y + bar + 6, (double)fr * sw, left + (double)(live + fr) * sw,
+				y + bar + 6, (double)spare * sw);
+			fprintf(f,
+				"<text x=\"%d\" y=\"%d\" fill=\"#555\">slots %zu: %zu live, "
+				"%zu free,"
+				" %zu spare</text>\n",
+				left, y + bar + 32, ri->nslots, live, fr, spare);
+		}
+	}
+	fprintf(f, "</svg>\n");
+}

@@ -1,0 +1,139 @@
+# Differential fuzzing: fuzz targets, replay, soak, sh-trace, campaign, triage, coverage.
+#
+# Every fuzz/<target>.c that defines `int LLVMFuzzerTestOneInput(...)` is a target; the other
+# fuzz/*.c files (except replay_main.c) are shared code linked into every target. Each target
+# builds in four kinds, each from the same sources, under $(FUZZ_O)/<kind>/bin/<target>:
+#   libfuzzer  clang -fsanitize=fuzzer,address,undefined
+#   afl        afl-clang-fast, ASan+UBSan, AFL++'s libFuzzer driver (persistent mode)
+#   replay     $(CC) + ASan+UBSan + fuzz/replay_main.c: runs files and directories
+#   cov        clang source-based coverage + fuzz/replay_main.c
+# CORE_DIR names the allocator sources (default core): `make fuzz CORE_DIR=path/to/copy`
+# fuzzes a modified copy without touching core/. Objects go to $(O)/fuzz/<CORE_DIR>/.
+#
+#   make fuzz [FUZZ_SECONDS=180] [ENGINE=libfuzzer|afl] [JOBS=1] [TARGETS="a b"]
+#   make replay                   every corpus file through its target (check-replay)
+#   make triage CRASH=file [TARGET=ops_differential]
+#   make corpus-merge             fold new inputs from $(FUZZ_WORK) into corpus/
+#   make coverage                 line/branch coverage of core/ and ref/ by the corpus
+#   make sh-trace                 $(O)/sh-trace: bytes <-> text traces, step-by-step runs
+
+CORE_DIR ?= core
+FUZZ_SECONDS ?= 180
+ENGINE ?= libfuzzer
+JOBS ?= 1
+AFL_CC ?= afl-clang-fast
+LLVM_PROFDATA ?= $(shell command -v llvm-profdata || command -v llvm-profdata-14)
+LLVM_COV ?= $(shell command -v llvm-cov || command -v llvm-cov-14)
+
+FUZZ_TAG := $(subst /,_,$(patsubst %/,%,$(CORE_DIR)))
+FUZZ_O := $(O)/fuzz/$(FUZZ_TAG)
+FUZZ_WORK ?= $(O)/fuzz-work/$(FUZZ_TAG)
+
+FUZZ_TARGETS := $(sort $(basename $(notdir \
+	$(shell grep -lE '^int LLVMFuzzerTestOneInput\(.*\)$$' fuzz/*.c 2>/dev/null))))
+FUZZ_COMMON_SRCS := $(filter-out fuzz/replay_main.c $(patsubst %,fuzz/%.c,$(FUZZ_TARGETS)), \
+	$(wildcard fuzz/*.c))
+FUZZ_CORE_SRCS := $(wildcard $(CORE_DIR)/*.c)
+FUZZ_HDRS := $(wildcard $(CORE_DIR)/*.h core/*.h ref/*.h fuzz/*.h)
+FUZZ_INCLUDES := -I$(CORE_DIR) -Icore -Iref -Ifuzz
+
+FZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FZ_CC_libfuzzer = $(CLANG)
+FZ_CF_libfuzzer = -O1 -g -fsanitize=fuzzer-no-link $(FZ_SAN)
+FZ_LD_libfuzzer = -fsanitize=fuzzer $(FZ_SAN)
+FZ_CC_afl = $(AFL_CC)
+FZ_CF_afl = -O1 -g $(FZ_SAN)
+FZ_LD_afl = -fsanitize=fuzzer $(FZ_SAN)
+FZ_CC_replay = $(CC)
+FZ_CF_replay = -O1 -g $(SAN)
+FZ_LD_replay = $(SAN)
+FZ_CC_cov = $(CLANG)
+FZ_CF_cov = -O0 -g -fprofile-instr-generate -fcoverage-mapping
+FZ_LD_cov = -fprofile-instr-generate
+FZ_MAIN_replay = $(FUZZ_O)/replay/fuzz/replay_main.o
+FZ_MAIN_cov = $(FUZZ_O)/cov/fuzz/replay_main.o
+FZ_DEPS_libfuzzer = deps-fuzz
+FZ_DEPS_afl = deps-fuzz
+FZ_DEPS_replay = deps-base
+FZ_DEPS_cov = deps-base
+
+# Objects shared by every target of a kind: core (from CORE_DIR), ref, shared fuzz code.
+fz_lib_objs = $(patsubst $(CORE_DIR)/%.c,$(FUZZ_O)/$(1)/core/%.o,$(FUZZ_CORE_SRCS)) \
+	$(patsubst %.c,$(FUZZ_O)/$(1)/%.o,$(REF_SRCS) $(FUZZ_COMMON_SRCS))
+
+define fuzz_kind
+$(FUZZ_O)/$(1)/core/%.o: $(CORE_DIR)/%.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
+$(FUZZ_O)/$(1)/%.o: %.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
+$(FUZZ_O)/$(1)/bin/%: $(FUZZ_O)/$(1)/fuzz/%.o $(call fz_lib_objs,$(1)) $(FZ_MAIN_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(FZ_CC_$(1)) $$(FZ_LD_$(1)) $$(LDFLAGS) -o $$@ $$^
+# Objects are intermediate to make; keep them for fast rebuilds.
+.PRECIOUS: $(FUZZ_O)/$(1)/%.o $(FUZZ_O)/$(1)/core/%.o
+.PHONY: fuzz-build-$(1)
+fuzz-build-$(1): $(patsubst %,$(FUZZ_O)/$(1)/bin/%,$(FUZZ_TARGETS))
+endef
+$(foreach k,libfuzzer afl replay cov,$(eval $(call fuzz_kind,$(k))))
+
+.PHONY: deps-fuzz
+deps-fuzz:
+	@bash $(INSTALL_DEPS) base fuzz
+
+# ---- sh-trace: the trace tool (sanitizers on: it runs the same checks as the fuzzers) ----
+SH_TRACE := $(if $(filter core,$(FUZZ_TAG)),$(O)/sh-trace,$(FUZZ_O)/sh-trace)
+$(SH_TRACE): $(FUZZ_O)/replay/tools/sh-trace.o $(call fz_lib_objs,replay)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) $(LDFLAGS) -o $@ $^
+.PHONY: sh-trace
+sh-trace: $(SH_TRACE)
+
+# ---- replay: every committed input through its target ----
+.PHONY: replay check-replay
+replay: fuzz-build-replay
+	@bash scripts/replay.sh $(FUZZ_O)/replay/bin $(FUZZ_TARGETS)
+check-replay: replay
+
+# ---- soak: deterministic differential soak, default and SH_LINEAR builds ----
+SOAK_OBJS = $(O)/$(1)/tests/soak.o $(O)/$(1)/fuzz/diffheap.o $(O)/$(1)/fuzz/opdecode.o
+$(O)/soak: $(call SOAK_OBJS,san) $(SAN_LIBS)
+	$(CC) $(VFLAGS_san) $(LDFLAGS) -o $@ $^ -lcmocka
+$(O)/linsan/soak: $(call SOAK_OBJS,linsan) $(O)/linsan/libslotheap.a $(O)/linsan/libshref.a
+	$(CC) $(VFLAGS_linsan) $(LDFLAGS) -o $@ $^ -lcmocka
+.PHONY: check-soak
+check-soak: $(O)/soak $(O)/linsan/soak
+	@$(O)/soak --trace-dir $(O)
+	@$(O)/linsan/soak --linear --trace-dir $(O)/linsan
+
+# ---- campaign, triage, corpus maintenance, coverage ----
+FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ENGINE=$(ENGINE) JOBS=$(JOBS) SH_TRACE=$(SH_TRACE) \
+	FUZZ_TARGETS="$(if $(TARGETS),$(TARGETS),$(FUZZ_TARGETS))" MAKE="$(MAKE)"
+.PHONY: fuzz triage corpus-merge coverage
+fuzz:
+	@$(FUZZ_ENV) bash scripts/fuzz.sh
+triage:
+	@$(FUZZ_ENV) CRASH="$(CRASH)" TARGET="$(TARGET)" bash scripts/triage.sh
+corpus-merge:
+	@$(FUZZ_ENV) bash scripts/corpus-merge.sh
+coverage: fuzz-build-cov
+	@$(FUZZ_ENV) LLVM_PROFDATA="$(LLVM_PROFDATA)" LLVM_COV="$(LLVM_COV)" \
+		bash scripts/coverage.sh
+
+CHECK_STEPS += check-soak check-replay
+HELP += "  fuzz                differential fuzzing campaign (FUZZ_SECONDS= ENGINE=libfuzzer|afl JOBS= TARGETS=)"
+HELP += "  replay / check-replay  run every corpus and regression input through its target"
+HELP += "  check-soak          deterministic differential soak (1M+ ops), default and SH_LINEAR"
+HELP += "  triage CRASH=f      minimize a crash, turn it into a trace, add it to corpus/regressions"
+HELP += "  corpus-merge        add the inputs of $(FUZZ_WORK) that grow coverage to corpus/"
+HELP += "  coverage            coverage of core/ and ref/ by the corpus ($(O)/coverage/)"
+HELP += "  sh-trace            $(O)/sh-trace: convert, run, dump and draw traces"
+HELP += "  fuzz-build-KIND     build every target as libfuzzer, afl, replay or cov"
+HELP += "  (CORE_DIR=dir builds fuzz targets, replay and sh-trace from another core copy)"
+
+.PHONY: seeds
+seeds: $(SH_TRACE)
+	@SH_TRACE=$(SH_TRACE) bash scripts/make-seeds.sh
+HELP += "  seeds               regenerate corpus/<target>/seed-* from fuzz/seeds/<target>/*.trace"
