@@ -134,7 +134,7 @@ static bool parse_num(const char *s, size_t len, bool suffix, uint64_t *v)
 			shift = 20;
 		else if (c == 'G' || c == 'g')
 			shift = 30;
-		if (shift != 0 && base == 10)
+		if (shift != 0)
 			len--;
 	}
 	if (i >= len)
@@ -155,7 +155,7 @@ static bool parse_num(const char *s, size_t len, bool suffix, uint64_t *v)
 			return false;
 		x = x * base + d;
 	}
-	if (shift != 0 && base == 10) {
+	if (shift != 0) {
 		if (x > UINT64_MAX >> shift)
 			return false;
 		x <<= shift;
