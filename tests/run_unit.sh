@@ -17,12 +17,14 @@ for prog in "$@"; do
 	name=$(basename "$prog")
 	"$prog" >"$tmp" 2>&1
 	rc=$?
-	pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp" | tail -n 1)
-	fail=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below.*/\1/p' "$tmp" | tail -n 1)
+	# cmocka writes its summary to stdout and failures to stderr; both land in one file, so
+	# a summary line need not start a line.
+	pass=$(grep -o '\[  PASSED  \] [0-9]* test' "$tmp" | tail -n 1 | tr -dc 0-9)
+	fail=$(grep -o '\[  FAILED  \] [0-9]* test(s), listed below' "$tmp" | tail -n 1 | tr -dc 0-9)
 	pass=${pass:-0}
 	fail=${fail:-0}
 	note=""
-	if ! grep -q '^\[==========\] [0-9]* test(s) run\.' "$tmp"; then
+	if ! grep -q '\[==========\] [0-9]* test(s) run\.' "$tmp"; then
 		# No summary: the program died in the middle of a test.
 		fail=$((fail + 1))
 		note="crashed (exit $rc)"
@@ -40,7 +42,7 @@ for prog in "$@"; do
 	fi
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
-	table="$table$(printf '  %-24s %7s %7s  %s' "$name" "$pass" "$fail" "$note")
+	table="$table$(printf '  %-24s %7s %7s  %s' "$name" "$pass" "$fail" "$note" | sed 's/ *$//')
 "
 done
 echo
