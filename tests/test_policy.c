@@ -826,6 +826,58 @@ static void test_r7_move_takes_whole_block_without_slot(void **state)
 	EXPECT_LAYOUT(&h, {0, 0, 2, FREE}, {0, 2, 1, LIVE}, {0, 3, 13, LIVE});
 }
 
+static void test_r7_move_below_then_merge(void **state)
+{
+	struct sh_heap h;
+	unsigned char *a = one_region(&h, 32, 16);
+	void *hole, *p, *n;
+
+	(void)state;
+	hole = T_MALLOC(&h, 5 * GRAN);
+	p = T_MALLOC(&h, 2 * GRAN);
+	assert_ptr_equal(T_MALLOC(&h, GRAN), AT(a, 7));
+	assert_int_equal(T_FREE(&h, hole), 0);
+	th_fill(p, 2 * GRAN, 11);
+	/* The block above p is live: the new block is the lowest fit, below p; the remainder of
+	 * the hole then merges with p's block as p is freed. */
+	n = T_REALLOC(&h, p, 4 * GRAN);
+	assert_ptr_equal(n, AT(a, 0));
+	assert_true(th_verify(n, 2 * GRAN, 11));
+	EXPECT_LAYOUT(&h, {0, 0, 4, LIVE}, {0, 4, 3, FREE}, {0, 7, 1, LIVE}, {0, 8, 24, FREE});
+}
+
+static void test_r7_top_block(void **state)
+{
+	struct sh_heap h;
+	unsigned char *a = one_region(&h, 8, 3);
+	void *p, *n;
+
+	(void)state;
+	assert_ptr_equal(T_MALLOC(&h, 4 * GRAN), AT(a, 0));
+	p = T_MALLOC(&h, 4 * GRAN);
+	assert_ptr_equal(p, AT(a, 4));
+	th_fill(p, 4 * GRAN, 12);
+	/* Nothing above the top block: a spare slot takes the tail. */
+	assert_ptr_equal(T_REALLOC(&h, p, GRAN), p);
+	EXPECT_LAYOUT(&h, {0, 0, 4, LIVE}, {0, 4, 1, LIVE}, {0, 5, 3, FREE});
+	/* The tail merges back when it grows again. */
+	assert_ptr_equal(T_REALLOC(&h, p, 4 * GRAN), p);
+	EXPECT_LAYOUT(&h, {0, 0, 4, LIVE}, {0, 4, 4, LIVE});
+	/* Every slot is in use now and nothing is above: the block keeps its size. */
+	assert_ptr_equal(T_REALLOC(&h, AT(a, 0), GRAN), AT(a, 0));
+	EXPECT_LAYOUT(&h, {0, 0, 1, LIVE}, {0, 1, 3, FREE}, {0, 4, 4, LIVE});
+	assert_ptr_equal(T_REALLOC(&h, p, 2 * GRAN), p);
+	EXPECT_LAYOUT(&h, {0, 0, 1, LIVE}, {0, 1, 3, FREE}, {0, 4, 4, LIVE});
+	assert_true(th_verify(p, GRAN, 12));
+	/* Growing the top block cannot happen in place; 5 granules fit nowhere. */
+	assert_null(T_REALLOC(&h, p, 5 * GRAN));
+	assert_int_equal(sh_last_error(&h), SH_ENOMEM);
+	EXPECT_COUNTS(&h, 1, 0);
+	n = T_REALLOC(&h, AT(a, 0), 4 * GRAN);
+	assert_ptr_equal(n, AT(a, 0));
+	EXPECT_LAYOUT(&h, {0, 0, 4, LIVE}, {0, 4, 4, LIVE});
+}
+
 static void test_r7_grow_moves_to_other_region(void **state)
 {
 	struct sh_heap h;
@@ -1339,6 +1391,8 @@ int main(void)
 		cmocka_unit_test(test_r7_grow_moves_while_block_still_live),
 		cmocka_unit_test(test_r7_grow_above_too_small_moves),
 		cmocka_unit_test(test_r7_move_takes_whole_block_without_slot),
+		cmocka_unit_test(test_r7_move_below_then_merge),
+		cmocka_unit_test(test_r7_top_block),
 		cmocka_unit_test(test_r7_grow_moves_to_other_region),
 		cmocka_unit_test(test_r7_failure_leaves_block_untouched),
 		cmocka_unit_test(test_r8_calloc_overflow),
