@@ -53,8 +53,17 @@ $(BENCH_BIN): $(BENCH_SRCS) bench/bench.h $(BENCH_OBJS) | deps-bench
 
 bench-build: $(BENCH_BIN)
 
+# Fuzzing throughput needs the libFuzzer targets (mk/40-fuzz.mk); BENCH_FUZZ=0 skips them.
+BENCH_FUZZ ?= 1
+BENCH_FUZZ_DIR = $(if $(FUZZ_O),$(FUZZ_O)/libfuzzer/bin,$(O)/fuzz)
+
 bench: $(BENCH_BIN)
+ifneq ($(BENCH_FUZZ),0)
+	@$(if $(FUZZ_TARGETS),$(MAKE) --no-print-directory fuzz-build-libfuzzer >$(BENCH_DIR)/fuzz-build.log 2>&1 \
+		|| echo "bench: fuzz targets did not build (see $(BENCH_DIR)/fuzz-build.log)",true)
+endif
 	@BENCH_BIN=$(BENCH_BIN) BENCH_OUT=$(BENCH_DIR) BENCH_QUICK=$(BENCH_QUICK) O=$(O) \
-		bash scripts/bench.sh
+		BENCH_FUZZ=$(BENCH_FUZZ) BENCH_FUZZ_DIR=$(BENCH_FUZZ_DIR) \
+		BENCH_FUZZ_TARGETS="$(FUZZ_TARGETS)" BENCH_CC=$(BENCH_CC) bash scripts/bench.sh
 
 HELP += "  bench          allocator benchmarks side by side (BENCH_QUICK=1: about 1 minute)"

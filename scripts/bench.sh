@@ -85,30 +85,33 @@ done
 
 # 3. Instructions per call under callgrind: each run once with N steps and once with none,
 # collecting only inside the benchop_* wrappers; the difference divided by the timed calls
-# is the cost of one allocator call, set-up and warm-up excluded. Two jobs at a time.
+# is the cost of one allocator call, set-up and warm-up excluded. Two runs at a time.
 echo "[3/5] instructions per call (callgrind)"
-cg_steps=20000
-[ -n "$QUICK" ] && cg_steps=4000
+cg_steps=5000
+cg_workloads=$speed_workloads
+if [ -n "$QUICK" ]; then
+	cg_steps=1000
+	cg_workloads="rand-small rand-large"
+fi
 cg_one() { # workload allocator steps tag
 	local f="$tmp/cg.$1.$2.$4"
-	valgrind --tool=callgrind --callgrind-out-file="$f.out" --toggle-collect='benchop_*' \
-		"$BIN" one "$2" "$1" "$3" --seed "$SEED" >"$f.stdout" 2>"$f.log" || {
-		echo "fail" >"$f.ir"
-		return 0
-	}
-	sed -n 's/^totals: *//p; s/^summary: *//p' "$f.out" | head -n 1 | awk '{print $1}' >"$f.ir"
+	if valgrind --tool=callgrind --callgrind-out-file="$f.out" --toggle-collect='benchop_*' \
+		"$BIN" one "$2" "$1" "$3" --seed "$SEED" >"$f.stdout" 2>"$f.log"; then
+		sed -n 's/^totals: *//p; s/^summary: *//p' "$f.out" | head -n 1 | awk '{print $1}' >"$f.ir"
+	else
+		echo fail >"$f.ir"
+	fi
 }
-cg_result() { # workload allocator -> csv line and progress
-	local base="$tmp/cg.$1.$2" ir_n ir_0 calls
+cg_result() { # workload allocator: appends the figure and prints it
+	local base="$tmp/cg.$1.$2" ir_n ir_0 calls ipc
 	ir_n=$(cat "$base.n.ir" 2>/dev/null || echo fail)
 	ir_0=$(cat "$base.0.ir" 2>/dev/null || echo fail)
 	calls=$(sed -n 's/^calls=//p' "$base.n.stdout" 2>/dev/null)
 	if [ "$ir_n" = fail ] || [ "$ir_0" = fail ] || [ -z "$calls" ] || [ "$calls" = 0 ]; then
 		echo "$1,$2,instr_per_call,n/a" >>"$csv"
-		echo "      $1 $2: callgrind failed"
+		echo "      $1 $2: callgrind failed (log: $base.n.log)"
 		return
 	fi
-	local ipc
 	ipc=$(awk -v a="$ir_n" -v b="$ir_0" -v c="$calls" 'BEGIN {printf "%.1f", (a - b) / c}')
 	echo "$1,$2,instr_per_call,$ipc" >>"$csv"
 	printf '      %-10s %-16s %10s instructions per call (%s calls)\n' "$1" "$2" "$ipc" "$calls"
@@ -116,42 +119,49 @@ cg_result() { # workload allocator -> csv line and progress
 if [ "$CALLGRIND" = 0 ] || ! command -v valgrind >/dev/null; then
 	echo "      skipped (BENCH_CALLGRIND=0 or no valgrind)"
 else
-	for w in $speed_workloads; do
+	pairs=()
+	for w in $cg_workloads; do
 		steps=$cg_steps
-		case $w in lifo | fifo) steps=1 ;; esac
+		case $w in
+		lifo | fifo) steps=1 ;;     # one batch of 100,000 blocks
+		memalign) steps=$((cg_steps / 5)) ;; # slow calls: fewer suffice
+		esac
 		for a in $allocs; do
+			pairs+=("$w $a")
+			printf '\r      running %-10s %-16s' "$w" "$a"
 			cg_one "$w" "$a" "$steps" n &
+			[ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
 			cg_one "$w" "$a" 0 0 &
-			wait
-			cg_result "$w" "$a"
+			[ "$(jobs -rp | wc -l)" -ge 2 ] && wait -n
 		done
+	done
+	wait
+	printf '\r%60s\r' ''
+	for p in "${pairs[@]}"; do
+		# shellcheck disable=SC2086
+		cg_result $p
 	done
 fi
 echo "      done ($(elapsed))"
 
 # 4. Fuzzing throughput: each libFuzzer target for a few seconds, if `make fuzz` built them.
 echo "[4/5] fuzzing throughput"
-fuzz_dir=$O/fuzz
+fuzz_dir=${BENCH_FUZZ_DIR:-$O/fuzz/core/libfuzzer/bin}
 fuzz_secs=5
 [ -n "$QUICK" ] && fuzz_secs=2
 found=0
-for t in ops_differential memmap_parse boot_differential; do
-	bin=""
-	for cand in "$fuzz_dir/$t" "$fuzz_dir/libfuzzer/$t" "$fuzz_dir/$t-libfuzzer" "$fuzz_dir/${t}_libfuzzer"; do
-		if [ -x "$cand" ] && [ -f "$cand" ]; then
-			bin=$cand
-			break
-		fi
-	done
-	if [ -z "$bin" ]; then
+for t in ${BENCH_FUZZ_TARGETS:-ops_differential memmap_parse boot_differential}; do
+	bin=$fuzz_dir/$t
+	if [ "${BENCH_FUZZ:-1}" = 0 ] || [ ! -x "$bin" ] || [ ! -f "$bin" ]; then
 		echo "fuzz,$t,exec_per_sec,n/a" >>"$csv"
-		echo "      $t: no libFuzzer binary under $fuzz_dir (run 'make fuzz' first): skipped"
+		echo "      $t: no libFuzzer binary $bin (make fuzz-build-libfuzzer): skipped"
 		continue
 	fi
 	found=1
 	mkdir -p "$tmp/corpus-$t"
 	seeds=()
 	[ -d "corpus/$t" ] && seeds=("corpus/$t")
+	# New inputs go to a scratch directory; the repository's corpus is only read.
 	"$bin" -max_total_time="$fuzz_secs" -print_final_stats=1 -artifact_prefix="$tmp/" \
 		"$tmp/corpus-$t" "${seeds[@]}" >"$tmp/fuzz-$t.log" 2>&1 || true
 	eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$tmp/fuzz-$t.log" | tail -n 1)
