@@ -40,6 +40,7 @@ repro="make bench"
 [ "$SEED" != 1 ] && repro="$repro BENCH_SEED=$SEED"
 [ -n "$REPS" ] && repro="$repro BENCH_REPS=$REPS"
 [ "$CALLGRIND" = 0 ] && repro="$repro BENCH_CALLGRIND=0"
+[ "${BENCH_FUZZ:-1}" = 0 ] && repro="$repro BENCH_FUZZ=0"
 
 elapsed() {
 	echo "$(($(date +%s) - start)) s"
@@ -152,7 +153,12 @@ fuzz_secs=5
 found=0
 for t in ${BENCH_FUZZ_TARGETS:-ops_differential memmap_parse boot_differential}; do
 	bin=$fuzz_dir/$t
-	if [ "${BENCH_FUZZ:-1}" = 0 ] || [ ! -x "$bin" ] || [ ! -f "$bin" ]; then
+	if [ "${BENCH_FUZZ:-1}" = 0 ]; then
+		echo "fuzz,$t,exec_per_sec,n/a" >>"$csv"
+		echo "      $t: skipped (BENCH_FUZZ=0)"
+		continue
+	fi
+	if [ ! -x "$bin" ] || [ ! -f "$bin" ]; then
 		echo "fuzz,$t,exec_per_sec,n/a" >>"$csv"
 		echo "      $t: no libFuzzer binary $bin (make fuzz-build-libfuzzer): skipped"
 		continue
