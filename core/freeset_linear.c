@@ -106,7 +106,11 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 		else if (prev != SH_NIL && sh_slot_at(r, i)->off <= sh_slot_at(r, prev)->off)
 			what = "free list out of address order";
 		if (what) {
-			sh_check_fail(rep, SH_I6_INDEX, ri, i, 0, what);
+			uintptr_t a = i < r->nslots
+					      ? r->arena + (uintptr_t)sh_slot_at(r, i)->off *
+								   SH_GRANULE
+					      : 0;
+			sh_check_fail(rep, SH_I6_INDEX, ri, i, a, what);
 			return 1;
 		}
 	}

@@ -19,9 +19,6 @@
 
 #include "sh_internal.h"
 
-/* Arenas are capped so that off + size never overflows a uint32_t. */
-#define SH_MAX_ARENA_GRAN 0x7fffffffu
-
 static struct sh_slot *slot(const struct sh_region *r, uint32_t i)
 {
 	return sh_slot_at(r, i);
@@ -221,7 +218,7 @@ int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots)
 	uintptr_t arena = align_up(meta_end, SH_GRANULE);
 	if (arena >= e || (e - arena) / SH_GRANULE == 0)
 		return SH_ETOOSMALL;
-	if ((e - arena) / SH_GRANULE > SH_MAX_ARENA_GRAN)
+	if ((e - arena) / SH_GRANULE > SH_MAX_ARENA_GRANULES)
 		return SH_ETOOBIG;
 
 	struct sh_region *r = &h->region[h->nregions];
@@ -264,7 +261,7 @@ static int size_to_gran(size_t n, uint32_t *gran)
 	size_t g = (n + SH_GRANULE - 1) / SH_GRANULE;
 	if (g == 0)
 		g = 1;
-	*gran = g > SH_MAX_ARENA_GRAN ? UINT32_MAX : (uint32_t)g;
+	*gran = g > SH_MAX_ARENA_GRANULES ? UINT32_MAX : (uint32_t)g;
 	return SH_OK;
 }
 

@@ -49,13 +49,17 @@
 
 #define SH_ALL_REGIONS (~0u) /* region mask naming every region */
 
+/* Largest arena, in granules: offsets and sizes are 32-bit granule counts, and this bound
+ * keeps offset + size from overflowing (32 GiB per region with 16-byte granules). */
+#define SH_MAX_ARENA_GRANULES 0x7fffffffu
+
 /* Error codes. 0 is success; every failure has its own code. */
 enum sh_error {
 	SH_OK = 0,
 	SH_EINVAL = 1,	     /* NULL heap/pointer argument, zero slot count, bad region index */
 	SH_ETOOSMALL = 2,    /* region cannot hold its slot array, buckets and one granule */
 	SH_ETOOBIG = 3,	     /* region end wraps the address space, or its arena exceeds
-				UINT32_MAX granules, or nslots >= UINT32_MAX */
+				SH_MAX_ARENA_GRANULES, or nslots >= UINT32_MAX */
 	SH_EOVERLAP = 4,     /* region overlaps one already added */
 	SH_ETOOMANY = 5,     /* heap already has SH_MAX_REGIONS regions */
 	SH_ENOMEM = 6,	     /* no free block fits (in the allowed regions) */

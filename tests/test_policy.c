@@ -1312,7 +1312,8 @@ static void test_add_region_wraps_or_too_big(void **state)
 #if SIZE_MAX > UINT32_MAX
 	/* An arena of more than UINT32_MAX granules. Nothing is written to a region's arena,
 	 * so these may name memory that is not there. */
-	expect_add_fails(&h, b, meta + ((size_t)UINT32_MAX + 1) * GRAN, 8, SH_ETOOBIG);
+	expect_add_fails(&h, b, meta + ((size_t)SH_MAX_ARENA_GRANULES + 1) * GRAN, 8,
+			 SH_ETOOBIG);
 	expect_add_fails(&h, b, (size_t)1 << 46, 8, SH_ETOOBIG);
 	/* Slot counts from UINT32_MAX on (the region is big enough that nothing else fails). */
 	expect_add_fails(&h, b, (size_t)1 << 45, UINT32_MAX, SH_ETOOBIG);
@@ -1324,7 +1325,7 @@ static void test_add_region_wraps_or_too_big(void **state)
 }
 
 /* SH_ETOOBIG is for arenas that exceed UINT32_MAX granules: exactly that many is a region. */
-static void test_add_region_arena_of_uint32_max_granules(void **state)
+static void test_add_region_arena_of_max_granules(void **state)
 {
 #if SIZE_MAX > UINT32_MAX
 	struct sh_heap h;
@@ -1336,14 +1337,16 @@ static void test_add_region_arena_of_uint32_max_granules(void **state)
 	th_reset();
 	th_init(&h);
 	/* Nothing is written to a region's arena, so it may name memory that is not there. */
-	assert_int_equal(sh_add_region(&h, b, meta + (size_t)UINT32_MAX * GRAN, 8), 0);
+	assert_int_equal(sh_add_region(&h, b, meta + (size_t)SH_MAX_ARENA_GRANULES * GRAN, 8),
+			 0);
 	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
-	assert_int_equal(ri.arena_size, (size_t)UINT32_MAX * GRAN);
+	assert_int_equal(ri.arena_size, (size_t)SH_MAX_ARENA_GRANULES * GRAN);
 	assert_ptr_equal(ri.arena, b + meta);
 	CHECK_HEAP(&h);
 	/* One granule more is too big. */
 	th_init(&h);
-	expect_add_fails(&h, b, meta + ((size_t)UINT32_MAX + 1) * GRAN, 8, SH_ETOOBIG);
+	expect_add_fails(&h, b, meta + ((size_t)SH_MAX_ARENA_GRANULES + 1) * GRAN, 8,
+			 SH_ETOOBIG);
 #else
 	(void)state;
 	skip();
@@ -1409,7 +1412,7 @@ int main(void)
 		cmocka_unit_test(test_add_region_overlap),
 		cmocka_unit_test(test_add_region_too_many),
 		cmocka_unit_test(test_add_region_wraps_or_too_big),
-		cmocka_unit_test(test_add_region_arena_of_uint32_max_granules),
+		cmocka_unit_test(test_add_region_arena_of_max_granules),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
