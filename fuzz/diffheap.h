@@ -73,6 +73,19 @@ int dh_setup(struct diffheap *d, const struct ops_layout *l);
 /* Bytes a region with this spec occupies (for callers that size pools). */
 size_t dh_region_bytes(const struct ops_region *r);
 
+/* For heaps built by someone else (the boot helper): the pool the engine's regions may use,
+ * the heap to build (after dh_begin), and dh_adopt, which gives the model the same regions
+ * (geometry from sh_region_info, checked against the header's promise) and installs the
+ * engine's misuse hook again. dh_adopt returns 0 or -1. */
+unsigned char *dh_pool(struct diffheap *d, size_t *bytes);
+struct sh_heap *dh_heap_mut(struct diffheap *d);
+int dh_adopt(struct diffheap *d);
+
+/* Reports a failure found outside the engine in the engine's format (step, op, invariant,
+ * heap dump); aborts unless dh_set_abort(d, false). Returns -1. */
+int dh_report(struct diffheap *d, const char *invariant, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Runs one operation on both and checks everything. Returns 0 or -1 (only without abort). */
 int dh_step(struct diffheap *d, const struct ops_op *op);
 

@@ -237,6 +237,13 @@ size_t ops_decode(const uint8_t *data, size_t size, struct ops_layout *l, struct
 		  size_t max_ops)
 {
 	size_t pos = ops_decode_layout(data, size, l);
+
+	return ops_decode_ops(data + pos, size - pos, ops, max_ops);
+}
+
+size_t ops_decode_ops(const uint8_t *data, size_t size, struct ops_op *ops, size_t max_ops)
+{
+	size_t pos = 0;
 	size_t n = 0;
 
 	while (n < max_ops) {

@@ -109,6 +109,9 @@ size_t ops_decode(const uint8_t *data, size_t size, struct ops_layout *l, struct
 /* Decodes only the layout; returns the bytes it used (the ops start there). */
 size_t ops_decode_layout(const uint8_t *data, size_t size, struct ops_layout *l);
 
+/* Decodes operations only (no layout); returns their number. */
+size_t ops_decode_ops(const uint8_t *data, size_t size, struct ops_op *ops, size_t max_ops);
+
 /* Decodes one op at data; returns the bytes used, 0 if the input ends first. */
 size_t ops_decode_op(const uint8_t *data, size_t size, struct ops_op *op);
 

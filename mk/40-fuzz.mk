@@ -50,6 +50,12 @@ FZ_LD_replay = $(SAN)
 FZ_CC_cov = $(CLANG)
 FZ_CF_cov = -O0 -g -fprofile-instr-generate -fcoverage-mapping
 FZ_LD_cov = -fprofile-instr-generate
+# The harness (fuzz/*.c) is not instrumented for coverage: the engines learn from the
+# allocator and the model, and the checking loops would only slow them down.
+FZ_HCC_libfuzzer = $(CLANG)
+FZ_HCF_libfuzzer = -O1 -g $(FZ_SAN)
+FZ_HCC_afl = $(CLANG)
+FZ_HCF_afl = -O1 -g $(FZ_SAN)
 FZ_MAIN_replay = $(FUZZ_O)/replay/fuzz/replay_main.o
 FZ_MAIN_cov = $(FUZZ_O)/cov/fuzz/replay_main.o
 FZ_DEPS_libfuzzer = deps-fuzz
@@ -68,11 +74,15 @@ $(FUZZ_O)/$(1)/core/%.o: $(CORE_DIR)/%.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
 $(FUZZ_O)/$(1)/%.o: %.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
 	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
+$(FUZZ_O)/$(1)/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
+	@mkdir -p $$(dir $$@)
+	$$(or $$(FZ_HCC_$(1)),$$(FZ_CC_$(1))) $$(WARN) $$(or $$(FZ_HCF_$(1)),$$(FZ_CF_$(1))) \
+		$$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(FUZZ_O)/$(1)/bin/%: $(FUZZ_O)/$(1)/fuzz/%.o $(call fz_lib_objs,$(1)) $(FZ_MAIN_$(1))
 	@mkdir -p $$(dir $$@)
 	$$(FZ_CC_$(1)) $$(FZ_LD_$(1)) $$(LDFLAGS) -o $$@ $$^
 # Objects are intermediate to make; keep them for fast rebuilds.
-.PRECIOUS: $(FUZZ_O)/$(1)/%.o $(FUZZ_O)/$(1)/core/%.o
+.PRECIOUS: $(FUZZ_O)/$(1)/%.o $(FUZZ_O)/$(1)/core/%.o $(FUZZ_O)/$(1)/fuzz/%.o
 .PHONY: fuzz-build-$(1)
 fuzz-build-$(1): $(patsubst %,$(FUZZ_O)/$(1)/bin/%,$(FUZZ_TARGETS))
 endef

@@ -2,7 +2,7 @@
 /*
  * sh-trace: the text side of the ops input format (fuzz/opdecode.h, fuzz/README.md).
  *
- *   sh-trace text FILE             print FILE (fuzz input bytes or a trace) as a trace
+ *   sh-trace [--boot] text FILE             print FILE (fuzz input bytes or a trace) as a trace
  *   sh-trace bytes FILE OUT        write the fuzz input bytes of FILE to OUT
  *   sh-trace run [options] FILE    run FILE step by step on allocator and model, with every
  *                                  check the fuzzers make
@@ -13,16 +13,21 @@
  *
  * FILE is read as a trace if it ends in .trace or reads as one, else as fuzz input bytes;
  * bytes decode exactly as the ops_differential target decodes them (at most OPS_MAX_OPS ops).
+ * --boot (or a path naming boot_differential) reads input bytes in the boot format
+ * (fuzz/bootdecode.h); a trace with a "boot" line is a boot trace.
  * Exit status: 0 ok, 1 a check failed (the report is on stderr), 2 bad usage or input.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootdecode.h"
 #include "diffheap.h"
 #include "opdecode.h"
 
 struct input {
+	bool boot; /* boot_differential input: bi instead of layout */
+	struct boot_input bi;
 	struct ops_layout layout;
 	struct ops_op *ops;
 	size_t nops;
@@ -39,7 +44,7 @@ static unsigned char *slurp(const char *path, size_t *len)
 		return NULL;
 	}
 	for (;;) {
-		if (n == cap) {
+		if (n + 1 >= cap) {
 			unsigned char *nb = realloc(buf, cap ? cap * 2 : 4096);
 
 			if (!nb) {
@@ -76,7 +81,8 @@ static bool looks_like_trace(const char *path, const unsigned char *buf, size_t 
 	}
 	while (*p == ' ' || *p == '\n' || *p == '\t')
 		p++;
-	return *p == '#' || strncmp(p, "layout", 6) == 0 || strncmp(p, "region", 6) == 0;
+	return *p == '#' || strncmp(p, "layout", 6) == 0 || strncmp(p, "region", 6) == 0 ||
+	       strncmp(p, "boot", 4) == 0;
 }
 
 static int parse_trace(const char *path, char *text, struct input *in)
@@ -94,7 +100,11 @@ static int parse_trace(const char *path, char *text, struct input *in)
 		if (nl)
 			*nl = 0;
 		lineno++;
-		rc = ops_parse_line(line, &in->layout, &op, err, sizeof(err));
+		rc = boot_parse_line(line, &in->bi, err, sizeof(err));
+		if (rc == 2)
+			in->boot = true;
+		else if (rc == 0)
+			rc = ops_parse_line(line, &in->layout, &op, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "%s:%zu: %s\n", path, lineno, err);
 			return -1;
@@ -113,12 +123,14 @@ static int parse_trace(const char *path, char *text, struct input *in)
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	if (in->layout.nregions == 0) {
-		fprintf(stderr, "%s: no region line\n", path);
+	if (in->layout.nregions == 0 && !in->boot) {
+		fprintf(stderr, "%s: no region or boot line\n", path);
 		return -1;
 	}
 	return 0;
 }
+
+static bool force_boot;
 
 static int load(const char *path, struct input *in)
 {
@@ -133,10 +145,16 @@ static int load(const char *path, struct input *in)
 		rc = parse_trace(path, (char *)buf, in);
 	} else {
 		in->ops = calloc(OPS_MAX_OPS, sizeof(*in->ops));
-		if (!in->ops)
+		in->boot = force_boot || strstr(path, "boot_differential") != NULL;
+		if (!in->ops) {
 			rc = -1;
-		else
+		} else if (in->boot) {
+			size_t used = boot_decode(buf, len, &in->bi);
+
+			in->nops = ops_decode_ops(buf + used, len - used, in->ops, OPS_MAX_OPS);
+		} else {
 			in->nops = ops_decode(buf, len, &in->layout, in->ops, OPS_MAX_OPS);
+		}
 	}
 	free(buf);
 	return rc;
@@ -146,9 +164,12 @@ static void print_trace(const struct input *in, FILE *f, const char *source)
 {
 	char line[160];
 
-	fprintf(f, "# slotheap ops trace (fuzz/README.md)%s%s\n", source ? ", from " : "",
-		source ? source : "");
-	ops_format_layout(&in->layout, f);
+	fprintf(f, "# slotheap %s trace (fuzz/README.md)%s%s\n", in->boot ? "boot" : "ops",
+		source ? ", from " : "", source ? source : "");
+	if (in->boot)
+		boot_format(&in->bi, f);
+	else
+		ops_format_layout(&in->layout, f);
 	for (size_t i = 0; i < in->nops; i++) {
 		ops_format_op(&in->ops[i], line, sizeof(line));
 		fprintf(f, "%s\n", line);
@@ -157,13 +178,14 @@ static void print_trace(const struct input *in, FILE *f, const char *source)
 
 static int write_bytes(const struct input *in, const char *out)
 {
-	size_t cap = 16 + in->nops * 8, n;
+	size_t cap = 16 + BOOT_HEADER_BYTES + BOOT_MAX_TABLE + in->nops * 8, n;
 	unsigned char *buf = malloc(cap);
 	FILE *f;
 
 	if (!buf)
 		return 2;
-	n = ops_encode_layout(&in->layout, buf, cap);
+	n = in->boot ? boot_encode(&in->bi, buf, cap)
+		     : ops_encode_layout(&in->layout, buf, cap);
 	if (n == 0) {
 		fprintf(stderr, "layout has no byte encoding\n");
 		free(buf);
@@ -246,7 +268,7 @@ static int run(int argc, char **argv)
 	}
 	if (nat && !at_end)
 		svg_at = at[nat - 1];
-	d = dh_new(DH_OPS_POOL_BYTES);
+	d = dh_new(in.boot ? BOOT_POOL_BYTES : DH_OPS_POOL_BYTES);
 	if (!d)
 		return 2;
 	dh_set_abort(d, false);
@@ -254,10 +276,24 @@ static int run(int argc, char **argv)
 	if (!quiet)
 		dh_set_trace(d, stdout);
 	if (!quiet) {
-		print_trace(&(struct input){in.layout, NULL, 0}, stdout, path);
+		struct input hdr = in;
+
+		hdr.nops = 0;
+		print_trace(&hdr, stdout, path);
 		printf("%5s  %-40s -> %s\n", "step", "operation", "result");
 	}
-	if (dh_setup(d, &in.layout) != 0) {
+	if (in.boot) {
+		int b = boot_setup(d, &in.bi);
+
+		if (b == 1) {
+			printf("%s: the input gives no heap; nothing to run\n", path);
+			goto out;
+		}
+		if (b != 0) {
+			rc = 1;
+			goto out;
+		}
+	} else if (dh_setup(d, &in.layout) != 0) {
 		rc = 1;
 		goto out;
 	}
@@ -293,9 +329,12 @@ out:
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: sh-trace text FILE\n"
-			"       sh-trace bytes FILE OUT\n"
-			"       sh-trace run [-q] [--at N|end]... [--svg OUT.svg] FILE\n");
+	fprintf(stderr,
+		"usage: sh-trace [--boot] text FILE\n"
+		"       sh-trace [--boot] bytes FILE OUT\n"
+		"       sh-trace [--boot] run [-q] [--at N|end]... [--svg OUT.svg] FILE\n"
+		"--boot reads input bytes as boot_differential inputs (the default when\n"
+		"the path names that target); traces say which they are.\n");
 }
 
 int main(int argc, char **argv)
@@ -303,6 +342,14 @@ int main(int argc, char **argv)
 	struct input in;
 	int rc;
 
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--boot") == 0) {
+			force_boot = true;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(argv[0]));
+			argc--;
+			i--;
+		}
+	}
 	if (argc >= 3 && strcmp(argv[1], "text") == 0) {
 		if (load(argv[2], &in)) {
 			free(in.ops);

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# make triage CRASH=file [TARGET=name] [ENGINE=libfuzzer|afl] [CORE_DIR=core]
+#
+# Turns one crashing input into a regression: checks that it fails with the allocator in
+# CORE_DIR, minimizes it (libFuzzer -minimize_crash, or afl-tmin with ENGINE=afl), converts it
+# to a text trace, and adds both to corpus/regressions/<target>-<hash> and <...>.trace, where
+# make replay (and so make check) runs it forever. Prints the trace and the failure report.
+# TARGET is guessed from the path (a target name in it, or a <target>- file name prefix).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+O=${O:-build}
+CORE_DIR=${CORE_DIR:-core}
+tag=$(echo "${CORE_DIR%/}" | tr / _)
+FUZZ_O=${FUZZ_O:-$O/fuzz/$tag}
+ENGINE=${ENGINE:-libfuzzer}
+MAKE=${MAKE:-make}
+SH_TRACE=${SH_TRACE:-$O/sh-trace}
+CRASH=${CRASH:-}
+TARGET=${TARGET:-}
+TRIAGE_SECONDS=${TRIAGE_SECONDS:-30}
+
+if [ -z "$CRASH" ] || [ ! -f "$CRASH" ]; then
+	echo "usage: make triage CRASH=<input file> [TARGET=<target>]" >&2
+	exit 2
+fi
+if [ -z "$TARGET" ]; then
+	for t in $(grep -lE '^int LLVMFuzzerTestOneInput\(.*\)$' fuzz/*.c | xargs -n1 basename | sed 's/\.c$//'); do
+		case "$CRASH" in */"$t"/* | *"/$t-"* | "$t-"*) TARGET=$t ;; esac
+	done
+	TARGET=${TARGET:-ops_differential}
+fi
+echo "triage: $CRASH as a $TARGET input, allocator from $CORE_DIR/"
+
+bash scripts/install-deps.sh base fuzz || exit 1
+mkdir -p "$O"
+if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" "$FUZZ_O/$ENGINE/bin/$TARGET" \
+	"$FUZZ_O/replay/bin/$TARGET" sh-trace >"$O/triage-build.log" 2>&1; then
+	tail -n 30 "$O/triage-build.log"
+	exit 1
+fi
+bin=$FUZZ_O/$ENGINE/bin/$TARGET
+replay=$FUZZ_O/replay/bin/$TARGET
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if "$replay" -q "$CRASH" >"$tmp/orig.log" 2>&1; then
+	echo "triage: $CRASH does not fail with the allocator in $CORE_DIR/; nothing to add" >&2
+	exit 1
+fi
+
+echo "triage: minimizing (${TRIAGE_SECONDS}s at most)"
+if [ "$ENGINE" = afl ]; then
+	AFL_SKIP_CPUFREQ=1 timeout $((TRIAGE_SECONDS * 4)) afl-tmin -m none -i "$CRASH" -o "$tmp/min" \
+		-- "$bin" >"$tmp/min.log" 2>&1
+else
+	timeout $((TRIAGE_SECONDS * 4)) "$bin" -minimize_crash=1 -max_total_time="$TRIAGE_SECONDS" \
+		-exact_artifact_path="$tmp/min" "$CRASH" >"$tmp/min.log" 2>&1
+fi
+# Keep the minimized input only if it still fails the same way under the replay build.
+if [ -f "$tmp/min" ] && ! "$replay" -q "$tmp/min" >"$tmp/min-replay.log" 2>&1; then
+	min=$tmp/min
+else
+	echo "triage: minimization did not keep the failure; using the input as it is"
+	min=$CRASH
+fi
+"$replay" -n "$min" >"$tmp/report" 2>&1
+
+hash=$(sha1sum "$min" | cut -c1-12)
+dest=corpus/regressions/$TARGET-$hash
+mkdir -p corpus/regressions
+cp "$min" "$dest"
+invariant=$(sed -n 's/^invariant: //p' "$tmp/report" | head -n 1)
+detail=$(sed -n 's/^detail: //p' "$tmp/report" | head -n 1)
+san=$(grep -m1 -oE '(AddressSanitizer|UndefinedBehaviorSanitizer): [^ ]+|runtime error: .*' "$tmp/report")
+{
+	echo "# regression $TARGET-$hash: $(wc -c <"$min") bytes, from $(basename "$CRASH")"
+	echo "# failed with the allocator in $CORE_DIR/: ${invariant:-$san}"
+	[ -n "$detail" ] && echo "# $detail"
+	case "$TARGET" in
+	ops_differential) "$SH_TRACE" text "$min" | sed '1s/^# /# format: /' ;;
+	boot_differential) "$SH_TRACE" text --boot "$min" | sed '1s/^# /# format: /' ;;
+	*) od -A x -t x1z -v "$min" ;;
+	esac
+} >"$dest.trace"
+
+echo
+echo "---- $dest.trace ----"
+cat "$dest.trace"
+echo
+echo "---- failure report ----"
+sed -n '/==== slotheap differential failure ====/,/^blocks/p' "$tmp/report" | head -n 40
+[ -n "$san" ] && grep -m3 -E 'ERROR: |runtime error|SUMMARY' "$tmp/report"
+echo
+echo "triage summary"
+printf '  %-14s %s\n' target "$TARGET" input "$CRASH ($(wc -c <"$CRASH") bytes)" \
+	minimized "$(wc -c <"$min") bytes" regression "$dest" trace "$dest.trace" \
+	failure "${invariant:-${san:-see the report above}}"
+echo "Step through it with: $SH_TRACE run $dest.trace"
+echo "It now runs in make replay; commit it with: git add $dest $dest.trace"
