@@ -372,7 +372,12 @@ struct run_out {
 	bool failed;	  /* an allocation returned NULL */
 	size_t fail_step;
 	struct bench_pool_stats end; /* pool allocators: state at the end */
+	double chunk_median; /* median ns per call over chunks of CHUNK steps, 0 if too few */
 };
+
+/* Window workloads are timed in chunks of CHUNK steps as well as in total: one preemption
+ * on a shared machine spoils one chunk, not the run, and the median chunk ignores it. */
+#define CHUNK 250
 
 static bool full_touch; /* write every byte of every block (peak memory runs) */
 
@@ -409,6 +414,10 @@ static int run(const struct bench_alloc *a, const struct workload *w, const stru
 	uint32_t *lsize = xmalloc(nlive * sizeof(*lsize));
 	struct bench_pool pool;
 	uint64_t t0 = 0;
+	size_t maxchunk = steps / CHUNK + 2, nchunk = 0;
+	uint64_t *chunk_t = xmalloc(maxchunk * sizeof(*chunk_t));
+	size_t *chunk_c = xmalloc(maxchunk * sizeof(*chunk_c));
+	double *chunk_v = xmalloc(maxchunk * sizeof(*chunk_v));
 
 	memset(out, 0, sizeof(*out));
 	if (a->pool) {
@@ -419,6 +428,9 @@ static int run(const struct bench_alloc *a, const struct workload *w, const stru
 	if (a->open(a->pool ? &pool : NULL) != 0) {
 		free(live);
 		free(lsize);
+		free(chunk_t);
+		free(chunk_c);
+		free(chunk_v);
 		return -1;
 	}
 #define FAIL(step)                                                                             \
@@ -435,28 +447,55 @@ static int run(const struct bench_alloc *a, const struct workload *w, const stru
 	} while (0)
 
 	if (is_batch(w)) {
-		/* Every call is timed: batches of malloc, then the frees. */
+		/* Every call is timed: batches of malloc, then the frees. The chunks of each
+		 * phase have their own median, as mallocs and frees cost differently. */
+		size_t per = w->live / CHUNK, nm = 0, nf = 0;
+		double *cm = xmalloc((w->steps * per + 1) * sizeof(*cm));
+		double *cf = xmalloc((w->steps * per + 1) * sizeof(*cf));
+		uint64_t tc;
+
 		t0 = now_ns();
 		for (s = 0; s < w->steps; s++) {
 			const uint32_t *sz = t->fill + s * w->live;
 
+			tc = now_ns();
 			for (i = 0; i < w->live; i++) {
 				TIMED(lat, nlat, live[i] = a->malloc(sz[i]));
-				if (live[i] == NULL)
+				if (live[i] == NULL) {
+					free(cm);
+					free(cf);
 					FAIL(s * w->live + i);
+				}
 				touch(live[i], sz[i]);
 				lsize[i] = sz[i];
 				ACCOUNT(live[i], sz[i]);
+				if ((i + 1) % CHUNK == 0) {
+					uint64_t now = now_ns();
+
+					cm[nm++] = (double)(now - tc) / CHUNK;
+					tc = now;
+				}
 			}
 			out->peak_live = w->live;
+			tc = now_ns();
 			for (i = 0; i < w->live; i++) {
 				size_t k = w->kind == W_LIFO ? w->live - 1 - i : i;
 
 				TIMED(lat, nlat, a->free(live[k]));
 				req -= lsize[k];
+				if ((i + 1) % CHUNK == 0) {
+					uint64_t now = now_ns();
+
+					cf[nf++] = (double)(now - tc) / CHUNK;
+					tc = now;
+				}
 			}
 			out->calls += 2 * w->live;
 		}
+		if (nm >= 3 && nf >= 3)
+			out->chunk_median = (median(cm, nm) + median(cf, nf)) / 2;
+		free(cm);
+		free(cf);
 		out->ns = now_ns() - t0;
 		nlive = 0;
 		goto done;
@@ -479,6 +518,10 @@ static int run(const struct bench_alloc *a, const struct workload *w, const stru
 
 		if (s == warm)
 			t0 = now_ns();
+		if (s >= warm && (s - warm) % CHUNK == 0 && nchunk < maxchunk) {
+			chunk_t[nchunk] = now_ns();
+			chunk_c[nchunk++] = out->calls;
+		}
 		if (kind == W_REALLOC) {
 			TIMED(l, nlat, p = a->realloc(live[j], n));
 			if (p == NULL)
@@ -511,6 +554,20 @@ static int run(const struct bench_alloc *a, const struct workload *w, const stru
 	}
 	if (steps > 0)
 		out->ns = now_ns() - t0;
+	if (nchunk < maxchunk) {
+		chunk_t[nchunk] = t0 + out->ns;
+		chunk_c[nchunk++] = out->calls;
+	}
+	if (nchunk >= 4) {
+		/* Whole chunks only: the last one may be short. */
+		size_t nc = 0;
+
+		for (i = 0; i + 1 < nchunk; i++)
+			if (chunk_c[i + 1] > chunk_c[i])
+				chunk_v[nc++] = (double)(chunk_t[i + 1] - chunk_t[i]) /
+						(double)(chunk_c[i + 1] - chunk_c[i]);
+		out->chunk_median = nc >= 3 ? median(chunk_v, nc) : 0;
+	}
 done:
 	if (a->pool) {
 		a->stats(&out->end);
@@ -525,6 +582,9 @@ done:
 	}
 	free(live);
 	free(lsize);
+	free(chunk_t);
+	free(chunk_c);
+	free(chunk_v);
 	return 0;
 #undef FAIL
 #undef ACCOUNT
@@ -540,8 +600,11 @@ struct opts {
 	const char *growth_path;
 };
 
+/* A run's ns per call: its median chunk when it has enough of them, else its total. */
 static double ns_per_call(const struct run_out *r)
 {
+	if (r->chunk_median > 0)
+		return r->chunk_median;
 	return r->calls ? (double)r->ns / (double)r->calls : 0;
 }
 

@@ -174,6 +174,11 @@ END {
 	print "successor (8-512 B or 8-64 KiB); lifo, fifo: batches of 100,000 blocks of 8-512 B freed"
 	print "newest or oldest first; realloc: resize a random block of 10,000 to 8-1024 B; memalign:"
 	print "as rand-small with alignments 16-4096. A call is one malloc, free, realloc or memalign."
+	print "Each run is timed in chunks of 250 steps (LIFO/FIFO: 250 calls, mallocs and frees apart);"
+	print "a run's figure is its median chunk, so a preemption spoils one chunk, not the run; the table"
+	print "gives the median of the runs. Host allocators hand freed memory back to the kernel and pay"
+	print "page faults to take it again (rand-large above all); the pool stays resident after the first"
+	print "run."
 	if (has("rand-small", "slotheap-linear", "timed_steps"))
 		print "slotheap-linear times a shorter prefix of the same trace (" v["rand-small", "slotheap-linear", "timed_steps"] " steps of rand-small) after the same full warm-up."
 	print ""
