@@ -68,7 +68,15 @@ to_trace() {
 	case "$t" in
 	ops_differential) "$SH_TRACE" text "$in" >"$out" 2>&1 ;;
 	boot_differential) "$SH_TRACE" text --boot "$in" >"$out" 2>&1 ;;
-	*) od -A x -t x1z -v "$in" >"$out" ;;
+	memmap_parse)
+		{
+			if $MAKE --no-print-directory -s O="$O" "$O/sh-memmap" >/dev/null 2>&1; then
+				"$O/sh-memmap" "$in" --raw 2>&1 | sed 's/^/# /'
+			fi
+			od -A x -t x1z -v "$in" | sed 's/^/# /'
+		} >"$out"
+		;;
+	*) od -A x -t x1z -v "$in" | sed 's/^/# /' >"$out" ;;
 	esac
 }
 
@@ -80,12 +88,12 @@ minimize() {
 		AFL_MAP_SIZE=${AFL_MAP_SIZE:-} timeout 120 afl-tmin -m none -i "$crash" -o "$min" -- "$bin" \
 			>"$min.log" 2>&1 || cp "$crash" "$min"
 	else
-		timeout 120 "$bin" -minimize_crash=1 -max_total_time=30 -exact_artifact_path="$min" \
+		timeout 120 "$bin" -minimize_crash=1 -max_total_time=15 -exact_artifact_path="$min" \
 			"$crash" >"$min.log" 2>&1
 		[ -f "$min" ] || cp "$crash" "$min"
 	fi
 	to_trace "$t" "$min" "$min.trace"
-	"$FUZZ_O/replay/bin/$t" -n "$min" >"$min.report" 2>&1
+	("$FUZZ_O/replay/bin/$t" -n "$min") >"$min.report" 2>&1
 	echo "$min"
 }
 
@@ -202,13 +210,13 @@ for t in "${targets[@]}"; do
 		covtxt="edges ${cov:-?} ($bm)"
 		for f in "$work"/afl/*/crashes/id:* "$work"/afl/*/hangs/id:*; do
 			[ -f "$f" ] || continue
-			cp "$f" "$work/crashes/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f" | tr ':,' '__')"
+			cp -p "$f" "$work/crashes/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f" | tr ':,' '__')"
 			newfinds+=("$work/crashes/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f" | tr ':,' '__')")
 		done
 	fi
 	eps=$((execs / el))
 	for f in "${newfinds[@]}"; do
-		echo "fuzz: $t found $(basename "$f"); minimizing"
+		echo "fuzz: $t found $(basename "$f") after $(($(stat -c %Y "$f") - t0))s; minimizing"
 		min=$(minimize "$t" "$f" "$bin")
 		found+=("$t: $min (trace $min.trace, report $min.report)")
 		grep -m1 -E '^invariant:|ERROR: (Address|Undefined)Sanitizer|runtime error' "$min.report" |

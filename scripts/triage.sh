@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make triage CRASH=file [TARGET=name] [ENGINE=libfuzzer|afl] [CORE_DIR=core]
+# make triage CRASH=file [TARGET=name] [ENGINE=libfuzzer|afl] [CORE_DIR=core] [TRIAGE_SECONDS=20]
 #
 # Turns one crashing input into a regression: checks that it fails with the allocator in
 # CORE_DIR, minimizes it (libFuzzer -minimize_crash, or afl-tmin with ENGINE=afl), converts it
@@ -18,7 +18,7 @@ MAKE=${MAKE:-make}
 SH_TRACE=${SH_TRACE:-$O/sh-trace}
 CRASH=${CRASH:-}
 TARGET=${TARGET:-}
-TRIAGE_SECONDS=${TRIAGE_SECONDS:-30}
+TRIAGE_SECONDS=${TRIAGE_SECONDS:-20}
 
 if [ -z "$CRASH" ] || [ ! -f "$CRASH" ]; then
 	echo "usage: make triage CRASH=<input file> [TARGET=<target>]" >&2
@@ -64,7 +64,8 @@ else
 	echo "triage: minimization did not keep the failure; using the input as it is"
 	min=$CRASH
 fi
-"$replay" -n "$min" >"$tmp/report" 2>&1
+# In a subshell, so that the shell's own "Aborted" notice goes to the report too.
+("$replay" -n "$min") >"$tmp/report" 2>&1
 
 hash=$(sha1sum "$min" | cut -c1-12)
 dest=corpus/regressions/$TARGET-$hash
@@ -78,9 +79,15 @@ san=$(grep -m1 -oE '(AddressSanitizer|UndefinedBehaviorSanitizer): [^ ]+|runtime
 	echo "# failed with the allocator in $CORE_DIR/: ${invariant:-$san}"
 	[ -n "$detail" ] && echo "# $detail"
 	case "$TARGET" in
-	ops_differential) "$SH_TRACE" text "$min" | sed '1s/^# /# format: /' ;;
-	boot_differential) "$SH_TRACE" text --boot "$min" | sed '1s/^# /# format: /' ;;
-	*) od -A x -t x1z -v "$min" ;;
+	ops_differential) "$SH_TRACE" text "$dest" | sed '1s/^# /# format: /' ;;
+	boot_differential) "$SH_TRACE" text --boot "$dest" | sed '1s/^# /# format: /' ;;
+	memmap_parse)
+		if $MAKE --no-print-directory -s O="$O" "$O/sh-memmap" >/dev/null 2>&1; then
+			"$O/sh-memmap" "$dest" --raw 2>&1 | sed 's/^/# /'
+		fi
+		od -A x -t x1z -v "$dest" | sed 's/^/# /'
+		;;
+	*) od -A x -t x1z -v "$dest" | sed 's/^/# /' ;;
 	esac
 } >"$dest.trace"
 
@@ -89,7 +96,8 @@ echo "---- $dest.trace ----"
 cat "$dest.trace"
 echo
 echo "---- failure report ----"
-sed -n '/==== slotheap differential failure ====/,/^blocks/p' "$tmp/report" | head -n 40
+sed -n '/==== slotheap differential failure ====/,/==== end of report ====/p' "$tmp/report" |
+	head -n 60
 [ -n "$san" ] && grep -m3 -E 'ERROR: |runtime error|SUMMARY' "$tmp/report"
 echo
 echo "triage summary"
