@@ -3,7 +3,9 @@
 #   $(O)/sh-memmap     the CLI (tools/sh-memmap.c), built with ASan+UBSan against core/
 #   check-memmap       the CLI over every sample map in tests/data/memmaps/ (CSV, boot-log
 #                      text and each binary format written by --emit) against the README
-#                      table there; the CLI also compiled by $(CLANG) under WARN
+#                      table there; the CLI also compiled by $(CLANG) under WARN; and
+#                      tests/memmap_m32.c, core/ built -m32 with 64-bit physical addresses
+#                      (run where the host can execute 32-bit programs)
 #   memmap-seeds       regenerate corpus/memmap_parse/ from the samples
 #
 # The unit tests (tests/test_memmap*.c) run in check-unit.
@@ -20,9 +22,14 @@ $(O)/clang/tools/sh-memmap.o: tools/sh-memmap.c $(wildcard core/*.h) | deps-base
 	@mkdir -p $(dir $@)
 	$(CLANG) $(WARN) $(MEMMAP_CLI_FLAGS) -O1 $(INCLUDES) $(CFLAGS) -c $< -o $@
 
+$(O)/m32/memmap_m32: tests/memmap_m32.c $(CORE_SRCS) $(wildcard core/*.h) | deps-base
+	@mkdir -p $(dir $@)
+	$(CC) -m32 $(WARN) -O1 -g $(SAN) -Icore $(CFLAGS) $(CORE_SRCS) $< -o $@ $(LDFLAGS)
+
 .PHONY: check-memmap memmap-seeds
-check-memmap: $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o
-	@bash scripts/check-memmap.sh $(MEMMAP_CLI) tests/data/memmaps $(O)/memmap
+check-memmap: $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o $(O)/m32/memmap_m32
+	@bash scripts/check-memmap.sh $(MEMMAP_CLI) tests/data/memmaps $(O)/memmap \
+		$(O)/m32/memmap_m32
 
 memmap-seeds: $(MEMMAP_CLI)
 	@bash scripts/gen-memmap-seeds.sh $(MEMMAP_CLI) tests/data/memmaps corpus/memmap_parse

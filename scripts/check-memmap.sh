@@ -4,11 +4,15 @@
 # takes a 1, 16 and 64 MiB heap. Each sample is read as CSV, as its original boot-log text,
 # and as every binary table format written from it with --emit.
 #
-#   scripts/check-memmap.sh CLI DATA_DIR OUT_DIR
+# A fourth argument names the 32-bit test program (tests/memmap_m32.c) to run as well; a host
+# that cannot execute 32-bit programs skips it and says so.
+#
+#   scripts/check-memmap.sh CLI DATA_DIR OUT_DIR [M32_PROGRAM]
 set -uo pipefail
 cli=$1
 data=$2
 out=$3
+m32=${4:-}
 mkdir -p "$out"
 
 formats="cbtable mb1 mb2 e820 e820-24"
@@ -82,4 +86,19 @@ if [ "$rows" -eq 0 ]; then
 	exit 1
 fi
 echo "check-memmap: $rows samples, $pass runs agree with README.md, $fail differ"
+m32_note="not run"
+if [ -n "$m32" ]; then
+	"$m32" >"$out/m32.log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 126 ] || grep -q "Exec format error" "$out/m32.log"; then
+		m32_note="skipped: this host cannot execute 32-bit programs (built only)"
+	elif [ "$rc" -ne 0 ]; then
+		cat "$out/m32.log"
+		m32_note="FAILED"
+		fail=$((fail + 1))
+	else
+		m32_note=$(tail -n 1 "$out/m32.log")
+	fi
+fi
+echo "check-memmap: 32-bit: $m32_note"
 [ "$fail" -eq 0 ]
