@@ -608,6 +608,29 @@ static double ns_per_call(const struct run_out *r)
 	return r->calls ? (double)r->ns / (double)r->calls : 0;
 }
 
+/* Both builds implement one policy, so the same trace must leave the same heap: run the
+ * default build on the prefix the linear build just ran and compare the end states. */
+static void policy_check(const struct workload *w, const struct trace *t,
+			 const struct workload *wq, size_t steps, const struct run_out *lin)
+{
+	const struct bench_alloc *a = &bench_slotheap_linear;
+	struct run_out r;
+	bool same;
+
+	if (run(&bench_slotheap, wq, t, warm_for(a, w), steps_for(a, w, steps), NULL, &r) !=
+		    0 ||
+	    r.failed)
+		return;
+	same = r.end.live_bytes == lin->end.live_bytes &&
+	       r.end.free_bytes == lin->end.free_bytes &&
+	       r.end.free_blocks == lin->end.free_blocks &&
+	       r.end.largest_free == lin->end.largest_free;
+	put(w->name, "slotheap-linear", "same_heap_as_slotheap", same);
+	if (!same)
+		progress("\n  %s: slotheap and slotheap-linear disagree on the same trace\n",
+			 w->name);
+}
+
 static void bench_speed(const struct opts *o)
 {
 	size_t wi, k;
@@ -652,6 +675,17 @@ static void bench_speed(const struct opts *o)
 				}
 				v[ai][rep] = ns_per_call(&r);
 				progress("%s ", a->name);
+				if (a == &bench_slotheap_linear && rep == 0 && alloc_ok[0])
+					policy_check(w, &t, &wq, steps, &r);
+				if (a->pool && rep == 0) {
+					/* Slots in use at the end: one per live and per free block. */
+					put(w->name, a->name, "end_live_blocks",
+					    (double)r.end.live_blocks);
+					put(w->name, a->name, "end_free_blocks",
+					    (double)r.end.free_blocks);
+					put(w->name, a->name, "end_meta_bytes",
+					    (double)r.end.meta_bytes);
+				}
 			}
 		}
 		progress("\r  speed    %-10s done%40s\n", w->name, "");

@@ -179,6 +179,17 @@ END {
 	print "gives the median of the runs. Host allocators hand freed memory back to the kernel and pay"
 	print "page faults to take it again (rand-large above all); the pool stays resident after the first"
 	print "run."
+	same = 0; diff = ""
+	for (j = 1; j <= nw; j++) {
+		if (!has(W[j], "slotheap-linear", "same_heap_as_slotheap"))
+			continue
+		if (num(W[j], "slotheap-linear", "same_heap_as_slotheap") == 1)
+			same++
+		else
+			diff = diff " " W[j]
+	}
+	if (same > 0 || diff != "")
+		print "Policy check: on the same trace both builds ended with the same heap in " same " workload(s)" (diff != "" ? "; they **differed** in:" diff : "") "."
 	if (has("rand-small", "slotheap-linear", "timed_steps"))
 		print "slotheap-linear times a shorter prefix of the same trace (" v["rand-small", "slotheap-linear", "timed_steps"] " steps of rand-small) after the same full warm-up."
 	print ""
@@ -224,8 +235,8 @@ END {
 
 	print "## Memory"
 	print ""
-	print "| allocator | metadata B/slot | metadata B/live block (rand-small) | peak RSS MiB small (requested) | ratio | peak RSS MiB large (requested) | ratio |"
-	print "|---|---|---|---|---|---|---|"
+	print "| allocator | metadata B/slot | metadata B/live block (rand-small) | slots in use per live block | peak RSS MiB small (requested) | ratio | peak RSS MiB large (requested) | ratio |"
+	print "|---|---|---|---|---|---|---|---|"
 	for (i = 1; i <= n; i++) {
 		a = A[i]
 		rs = "n/a"; rr = "n/a"; ls = "n/a"; lr = "n/a"
@@ -237,14 +248,18 @@ END {
 			ls = mib(num("rand-large", a, "peak_rss_bytes")) " (" mib(num("rand-large", a, "peak_req_bytes")) ")"
 			lr = sprintf("%.2f", num("rand-large", a, "peak_rss_bytes") / num("rand-large", a, "peak_req_bytes"))
 		}
-		printf "| %s | %s | %s | %s | %s | %s | %s |\n", a, cell("meta", a, "bytes_per_slot", "x"),
-		    cell("meta", a, "bytes_per_live_block", "x"), rs, rr, ls, lr
+		used = "n/a"
+		if (has("rand-small", a, "end_live_blocks") && num("rand-small", a, "end_live_blocks") > 0)
+			used = sprintf("%.2f", (num("rand-small", a, "end_live_blocks") + num("rand-small", a, "end_free_blocks")) / num("rand-small", a, "end_live_blocks"))
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", a, cell("meta", a, "bytes_per_slot", "x"),
+		    cell("meta", a, "bytes_per_live_block", "x"), used, rs, rr, ls, lr
 	}
 	print ""
 	print "Peak RSS: growth of the resident set of a fresh process running the workload with every byte"
 	print "of every block written (pool allocators: the pool pages touched, slots included). Metadata of"
 	print "slotheap: slot array and hash buckets for " v["meta", "slotheap", "nslots"] " slots (2 × live + 3: enough for any heap state),"
-	print "per slot and per live block; glibc keeps an 8-byte header in every chunk (documented, not"
+	print "per slot and per live block; slots in use = (live + free blocks) / live blocks at the end of"
+	print "rand-small, what a tighter slot count could get down to. glibc keeps an 8-byte header in every chunk (documented, not"
 	print "measured here); jemalloc and mimalloc keep theirs per page or slab: n/a."
 	print ""
 
