@@ -50,6 +50,11 @@ FZ_LD_replay = $(SAN)
 FZ_CC_cov = $(CLANG)
 FZ_CF_cov = -O0 -g -fprofile-instr-generate -fcoverage-mapping
 FZ_LD_cov = -fprofile-instr-generate
+# Comparison tracing (libFuzzer's trace-cmp) more than doubles the cost of the allocator's
+# and the model's checking walks and teaches the engine little there; it stays on only for
+# the table parsers, where it finds signatures and checksums.
+FUZZ_TRACE_CMP ?= cbtable memmap
+FZ_NOCMP_libfuzzer = -fno-sanitize-coverage=trace-cmp
 # The harness (fuzz/*.c) is not instrumented for coverage: the engines learn from the
 # allocator and the model, and the checking loops would only slow them down.
 FZ_HCC_libfuzzer = $(CLANG)
@@ -70,10 +75,11 @@ fz_lib_objs = $(patsubst $(CORE_DIR)/%.c,$(FUZZ_O)/$(1)/core/%.o,$(FUZZ_CORE_SRC
 define fuzz_kind
 $(FUZZ_O)/$(1)/core/%.o: $(CORE_DIR)/%.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
+	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(if $$(filter $$*,$(FUZZ_TRACE_CMP)),,$$(FZ_NOCMP_$(1))) \
+		$$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(FUZZ_O)/$(1)/%.o: %.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
+	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FZ_NOCMP_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(FUZZ_O)/$(1)/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
 	$$(or $$(FZ_HCC_$(1)),$$(FZ_CC_$(1))) $$(WARN) $$(or $$(FZ_HCF_$(1)),$$(FZ_CF_$(1))) \
