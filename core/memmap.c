@@ -358,6 +358,11 @@ static int format_src(enum sh_mm_format fmt, const uint8_t *p, size_t len, struc
 		return e820_src(p, len, 20, s);
 	case SH_FMT_E820_24:
 		return e820_src(p, len, 24, s);
+	case SH_FMT_CBIMAGE: {
+		uint64_t table;
+		int rc = sh_cb_find(p, len, 0, &table);
+		return rc != SH_MM_OK ? rc : mm_cb_resolve(p, len, 0, table, s, NULL);
+	}
 	}
 	return SH_MM_EFORMAT;
 }
@@ -457,6 +462,38 @@ static size_t table_bytes(size_t head, size_t esz, size_t n, uint64_t limit)
 	return (uint64_t)total > limit ? 0 : total;
 }
 
+/* The SH_FMT_CBIMAGE layout: zeros, a forward table low, the real table high. */
+static int emit_image(const struct sh_memmap *m, uint8_t *p, size_t cap, size_t *len)
+{
+	size_t tlen, i;
+	int rc;
+
+	if (cap < SH_CBIMAGE_HIGH)
+		return SH_MM_EOVERFLOW;
+	rc = sh_memmap_emit(SH_FMT_CBTABLE, m, p + SH_CBIMAGE_HIGH, cap - SH_CBIMAGE_HIGH,
+			    &tlen);
+	if (rc != SH_MM_OK)
+		return rc;
+	/* volatile: a plain zeroing loop may be turned into a call to memset */
+	for (i = 0; i < SH_CBIMAGE_HIGH; i++)
+		((volatile uint8_t *)p)[i] = 0;
+	uint8_t *f = p + SH_CBIMAGE_LOW;
+	f[0] = 'L';
+	f[1] = 'B';
+	f[2] = 'I';
+	f[3] = 'O';
+	mm_wr32(f + 4, SH_CB_HEADER_BYTES);
+	mm_wr32(f + 12, 16);
+	mm_wr32(f + 20, 1);
+	mm_wr32(f + 24, SH_CB_TAG_FORWARD);
+	mm_wr32(f + 28, 16);
+	mm_wr64(f + 32, SH_CBIMAGE_HIGH);
+	mm_wr32(f + 16, sh_cb_checksum(f + SH_CB_HEADER_BYTES, 16));
+	mm_wr32(f + 8, sh_cb_checksum(f, SH_CB_HEADER_BYTES));
+	*len = SH_CBIMAGE_HIGH + tlen;
+	return SH_MM_OK;
+}
+
 int sh_memmap_emit(enum sh_mm_format fmt, const struct sh_memmap *m, void *out, size_t cap,
 		   size_t *len)
 {
@@ -466,6 +503,8 @@ int sh_memmap_emit(enum sh_mm_format fmt, const struct sh_memmap *m, void *out, 
 	if (m == NULL || (m->range == NULL && m->n > 0) || out == NULL || len == NULL)
 		return SH_MM_EINVAL;
 	*len = 0;
+	if (fmt == SH_FMT_CBIMAGE)
+		return emit_image(m, p, cap, len);
 	switch (fmt) {
 	case SH_FMT_CBTABLE:
 		head = SH_CB_HEADER_BYTES + 8;

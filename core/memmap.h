@@ -139,7 +139,14 @@ enum sh_mm_format {
 	SH_FMT_MB2 = 3,	 /* multiboot2 memory-map tag (type 6) */
 	SH_FMT_E820 = 4, /* raw e820 array, 20-byte entries */
 	SH_FMT_E820_24 = 5, /* raw e820 array, 24-byte entries (ACPI 3.0 extended attributes) */
+	SH_FMT_CBIMAGE = 6, /* memory image at address 0: the table the header search finds */
 };
+
+/* Layout of a memory image written as SH_FMT_CBIMAGE, as coreboot leaves memory: a table
+ * at SH_CBIMAGE_LOW holding only a forward record to the real table at SH_CBIMAGE_HIGH,
+ * every other byte below it zero. */
+#define SH_CBIMAGE_LOW 0x500u
+#define SH_CBIMAGE_HIGH 0x1000u
 
 /* Normalizes n raw ranges (any order, overlaps, unknown types, empty ranges allowed;
  * end is exclusive) into out. Returns 0, SH_MM_EINVAL (NULL out/raw with n > 0, cap 0),
@@ -199,7 +206,8 @@ int sh_mb2_parse(const void *buf, size_t len, struct sh_memmap *out);
 int sh_e820_parse(const void *buf, size_t len, size_t entry_size, struct sh_memmap *out);
 
 /* Generic entry point: parses buf in the given format into out (cbtable: image at address
- * 0, header at offset 0). Returns what the format's parser returns, or SH_MM_EFORMAT. */
+ * 0, header at offset 0; cbimage: image at address 0, header found by sh_cb_find). Returns
+ * what the format's parser returns (and sh_cb_find's SH_MM_ENOTFOUND), or SH_MM_EFORMAT. */
 int sh_memmap_parse(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_memmap *out);
 
 /* The raw entries of a table, validated exactly as sh_memmap_parse does, in table order and
@@ -213,7 +221,7 @@ int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_
 
 /* Writes map m as a table of format fmt into out[0 .. cap) and its length into *len:
  * cbtable: a 24-byte LBIO header (both checksums valid, table_entries 1) and one
- * LB_TAG_MEMORY record; mb1: 24-byte entries with size 20; mb2: one type-6 tag with
+ * LB_TAG_MEMORY record; cbimage: the layout described at SH_CBIMAGE_LOW; mb1: 24-byte entries with size 20; mb2: one type-6 tag with
  * entry_size 24, entry_version 0; e820 / e820_24: 20- or 24-byte entries (attributes 1).
  * Types are written as they are in m. Returns 0, SH_MM_EINVAL, SH_MM_EFORMAT or
  * SH_MM_EOVERFLOW (out too small or the table would exceed 32-bit sizes). O(n). */

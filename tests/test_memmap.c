@@ -18,8 +18,8 @@ static int setup_samples(void **state)
 	return 0;
 }
 
-static const enum sh_mm_format all_formats[] = {SH_FMT_CBTABLE, SH_FMT_MB1, SH_FMT_MB2,
-						SH_FMT_E820, SH_FMT_E820_24};
+static const enum sh_mm_format all_formats[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE, SH_FMT_MB1,
+						SH_FMT_MB2,	SH_FMT_E820,	SH_FMT_E820_24};
 
 /* Every sample: CSV -> normalized map -> each binary format -> parsed back; same map, raw
  * entries agree with the model, placement answers as the README says. */
@@ -589,7 +589,7 @@ static void test_reason_eformat(void **state)
 	assert_int_equal(sh_memmap_emit((enum sh_mm_format)0, &m, b, sizeof(b), &len),
 			 SH_MM_EFORMAT);
 	size_t n;
-	assert_int_equal(sh_memmap_raw((enum sh_mm_format)6, b, sizeof(b), outr, CAP, &n),
+	assert_int_equal(sh_memmap_raw((enum sh_mm_format)7, b, sizeof(b), outr, CAP, &n),
 			 SH_MM_EFORMAT);
 }
 
@@ -957,7 +957,7 @@ static void test_every_truncation(void **state)
 {
 	(void)state;
 	static struct sh_mem_range r[CAP];
-	static uint8_t b[4096];
+	static uint8_t b[8192];
 	struct sh_memmap m0, m;
 	sh_memmap_init(&m0, r, CAP);
 	assert_int_equal(sh_memmap_normalize(samples[0].raw, samples[0].n, &m0), SH_MM_OK);

@@ -2,9 +2,9 @@
 /*
  * sh-memmap: read a memory table, print its normalized map and where a heap would go.
  *
- *   sh-memmap FILE [--format auto|cbtable|mb1|mb2|e820|e820-24|csv|text]
+ *   sh-memmap FILE [--format auto|cbtable|cbimage|mb1|mb2|e820|e820-24|csv|text]
  *                  [--heap SIZE]... [--limit ADDR] [--exclude START-END]... [--cap N]
- *                  [--base ADDR] [--raw] [--emit cbtable|mb1|mb2|e820|e820-24 -o OUT]
+ *                  [--base ADDR] [--raw] [--emit cbtable|cbimage|mb1|mb2|e820|e820-24 -o OUT]
  *
  * FILE is a binary table (coreboot table or a memory image holding one, multiboot v1 mmap
  * buffer, multiboot2 memory-map tag, raw e820 array) or a text map: CSV lines
@@ -31,6 +31,7 @@
 enum in_format {
 	IN_AUTO,
 	IN_CB,
+	IN_CBIMAGE,
 	IN_MB1,
 	IN_MB2,
 	IN_E820,
@@ -43,20 +44,35 @@ static const struct {
 	const char *name;
 	enum in_format fmt;
 } in_names[] = {
-	{"auto", IN_AUTO}, {"cbtable", IN_CB},	    {"mb1", IN_MB1}, {"mb2", IN_MB2},
-	{"e820", IN_E820}, {"e820-24", IN_E820_24}, {"csv", IN_CSV}, {"text", IN_TEXT},
+	{"auto", IN_AUTO},	 {"cbtable", IN_CB}, {"cbimage", IN_CBIMAGE},
+	{"mb1", IN_MB1},	 {"mb2", IN_MB2},    {"e820", IN_E820},
+	{"e820-24", IN_E820_24}, {"csv", IN_CSV},    {"text", IN_TEXT},
 };
 
 static const char *prog = "sh-memmap";
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-	fprintf(stderr,
-		"usage: %s FILE [--format auto|cbtable|mb1|mb2|e820|e820-24|csv|text]\n"
+	fprintf(to,
+		"usage: %s FILE [--format auto|cbtable|cbimage|mb1|mb2|e820|e820-24|csv|text]\n"
 		"       [--heap SIZE]... [--limit ADDR] [--exclude START-END]... [--cap N]\n"
-		"       [--base ADDR] [--raw] [--emit cbtable|mb1|mb2|e820|e820-24 -o OUT]\n",
+		"       [--base ADDR] [--raw] [--emit cbtable|cbimage|mb1|mb2|e820|e820-24 -o "
+		"OUT]\n",
 		prog);
-	exit(2);
+	if (to == stdout)
+		printf("\nPrints the normalized map (sorted, disjoint, non-RAM wins over RAM, "
+		       "unknown\n"
+		       "types reserved) and where each heap footprint goes: the top of the "
+		       "highest\n"
+		       "RAM range below the limit (default 4 GiB) that holds it, 4 KiB "
+		       "aligned.\n"
+		       "Without --heap: 1, 16, 64 MiB and the default footprint. A rejected "
+		       "table\n"
+		       "prints its reason code and exits 1. --emit writes the normalized map "
+		       "as a\n"
+		       "binary table (cbimage: a memory image with a forward table at "
+		       "0x500).\n");
+	exit(status);
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -313,6 +329,9 @@ static enum in_format detect(const unsigned char *b, size_t n)
 		if (rc == SH_MM_OK || rc == SH_MM_EOVERFLOW)
 			return IN_MB1;
 	}
+	uint64_t table;
+	if (sh_cb_find(b, n, 0, &table) == SH_MM_OK)
+		return IN_CBIMAGE;
 	if (n % 24 == 0 && n > 0) {
 		bool attrs = true;
 		for (size_t i = 0; i < n; i += 24)
@@ -323,7 +342,25 @@ static enum in_format detect(const unsigned char *b, size_t n)
 	}
 	if (n % 20 == 0 && n > 0)
 		return IN_E820;
-	return IN_CB; /* maybe a memory image: search it */
+	return IN_CBIMAGE; /* maybe a memory image: search it */
+}
+
+static enum sh_mm_format binary_format(enum in_format f)
+{
+	switch (f) {
+	case IN_CB:
+		return SH_FMT_CBTABLE;
+	case IN_CBIMAGE:
+		return SH_FMT_CBIMAGE;
+	case IN_MB1:
+		return SH_FMT_MB1;
+	case IN_MB2:
+		return SH_FMT_MB2;
+	case IN_E820:
+		return SH_FMT_E820;
+	default:
+		return SH_FMT_E820_24;
+	}
 }
 
 static const char *in_name(enum in_format f)
@@ -375,12 +412,12 @@ int main(int argc, char **argv)
 					break;
 			}
 			if (k == sizeof(in_names) / sizeof(in_names[0]))
-				usage();
+				usage(stderr, 2);
 			fmt = in_names[k].fmt;
 			i++;
 		} else if (strcmp(a, "--heap") == 0) {
 			if (nheaps == MAX_HEAPS)
-				usage();
+				usage(stderr, 2);
 			heaps[nheaps++] = arg_u64(a, v);
 			i++;
 		} else if (strcmp(a, "--limit") == 0) {
@@ -398,7 +435,7 @@ int main(int argc, char **argv)
 			snprintf(buf, sizeof(buf), "%s", v);
 			char *dash = strchr(buf, '-');
 			if (dash == NULL || nexcl == MAX_EXCL)
-				usage();
+				usage(stderr, 2);
 			*dash = '\0';
 			excl[nexcl].start = arg_u64(a, buf);
 			excl[nexcl].end = arg_u64(a, dash + 1);
@@ -408,6 +445,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--emit") == 0 && v) {
 			if (strcmp(v, "cbtable") == 0)
 				emit = SH_FMT_CBTABLE;
+			else if (strcmp(v, "cbimage") == 0)
+				emit = SH_FMT_CBIMAGE;
 			else if (strcmp(v, "mb1") == 0)
 				emit = SH_FMT_MB1;
 			else if (strcmp(v, "mb2") == 0)
@@ -417,23 +456,25 @@ int main(int argc, char **argv)
 			else if (strcmp(v, "e820-24") == 0)
 				emit = SH_FMT_E820_24;
 			else
-				usage();
+				usage(stderr, 2);
 			i++;
 		} else if (strcmp(a, "-o") == 0 && v) {
 			emit_path = v;
 			i++;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout, 0);
 		} else if (strcmp(a, "--raw") == 0) {
 			raw = true;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			usage();
+			usage(stderr, 2);
 		} else if (file == NULL) {
 			file = a;
 		} else {
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (file == NULL || (emit != 0) != (emit_path != NULL) || cap == 0)
-		usage();
+		usage(stderr, 2);
 
 	size_t len;
 	unsigned char *buf = read_file(file, &len);
@@ -466,9 +507,10 @@ int main(int argc, char **argv)
 		rc = sh_memmap_normalize(rl.r, rl.n, &map);
 		break;
 	}
-	case IN_CB: {
+	case IN_CB:
+	case IN_CBIMAGE: {
 		uint64_t table = base;
-		if (len < 4 || memcmp(buf, "LBIO", 4) != 0 || base_given) {
+		if (fmt == IN_CBIMAGE || len < 4 || memcmp(buf, "LBIO", 4) != 0 || base_given) {
 			rc = sh_cb_find(buf, len, base, &table);
 			if (rc != SH_MM_OK)
 				break;
@@ -479,22 +521,21 @@ int main(int argc, char **argv)
 			printf("forwarded to the table at 0x%" PRIx64 "\n", found);
 		break;
 	}
-	default: {
-		enum sh_mm_format f = fmt == IN_MB1    ? SH_FMT_MB1
-				      : fmt == IN_MB2  ? SH_FMT_MB2
-				      : fmt == IN_E820 ? SH_FMT_E820
-						       : SH_FMT_E820_24;
-		rc = sh_memmap_parse(f, buf, len, &map);
-		if (raw && (rc == SH_MM_OK || rc == SH_MM_ENORAM || rc == SH_MM_EOVERFLOW)) {
-			size_t n = 0;
-			sh_memmap_raw(f, buf, len, NULL, 0, &n);
-			rl.r = calloc(n ? n : 1, sizeof(*rl.r));
-			if (rl.r == NULL)
-				return 2;
-			sh_memmap_raw(f, buf, len, rl.r, n, &rl.n);
-		}
+	default:
+		rc = sh_memmap_parse(binary_format(fmt), buf, len, &map);
 		break;
 	}
+	if (raw && fmt != IN_CSV && fmt != IN_TEXT && !base_given &&
+	    (rc == SH_MM_OK || rc == SH_MM_ENORAM || rc == SH_MM_EOVERFLOW)) {
+		size_t n = 0;
+		enum sh_mm_format f = binary_format(fmt);
+		if (fmt == IN_CB && (len < 4 || memcmp(buf, "LBIO", 4) != 0))
+			f = SH_FMT_CBIMAGE;
+		sh_memmap_raw(f, buf, len, NULL, 0, &n);
+		rl.r = calloc(n ? n : 1, sizeof(*rl.r));
+		if (rl.r == NULL)
+			return 2;
+		sh_memmap_raw(f, buf, len, rl.r, n, &rl.n);
 	}
 	if (raw && rl.r != NULL) {
 		printf("raw entries (%zu):\n", rl.n);
@@ -518,7 +559,7 @@ int main(int argc, char **argv)
 	}
 
 	if (emit != 0) {
-		size_t need = 64 + map.n * 24, outlen;
+		size_t need = SH_CBIMAGE_HIGH + 64 + map.n * 24, outlen;
 		unsigned char *out = malloc(need);
 		if (out == NULL)
 			return 2;
@@ -550,6 +591,7 @@ int main(int argc, char **argv)
 	}
 	if (!top)
 		printf("top RAM range: -\n");
+	bool defaults = nheaps == 0;
 	if (nheaps == 0) {
 		heaps[nheaps++] = 1u << 20;
 		heaps[nheaps++] = 16u << 20;
@@ -563,10 +605,12 @@ int main(int argc, char **argv)
 		print_size(heaps[i]);
 		if (rc == SH_MM_OK)
 			printf(": 0x%" PRIx64 "-0x%" PRIx64 " in RAM range 0x%" PRIx64
-			       "-0x%" PRIx64 "\n",
-			       pl.start, pl.end, pl.ram_start, pl.ram_end);
+			       "-0x%" PRIx64 "%s\n",
+			       pl.start, pl.end, pl.ram_start, pl.ram_end,
+			       defaults && i == 3 ? " (default footprint)" : "");
 		else
-			printf(": - (%s)\n", sh_memmap_strerror(rc));
+			printf(": - (%s)%s\n", sh_memmap_strerror(rc),
+			       defaults && i == 3 ? " (default footprint)" : "");
 	}
 	free(buf);
 	free(ranges);
