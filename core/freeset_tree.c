@@ -154,7 +154,28 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 		t = sh_slot_at(r, t)->link[d];
 	}
 	set_child(r, &p, p.n, i);
-	retrace(r, &p, p.n);
+
+	/*
+	 * Only one node was added, so an ancestor's maximum can only rise to the new size, and
+	 * heights only change up to the first rotation or unchanged height (AVL insertion).
+	 */
+	bool taller = true;
+	for (unsigned k = p.n; k-- > 0;) {
+		uint32_t t = p.node[k];
+		struct sh_slot *a = sh_slot_at(r, t);
+		bool higher_max = s->size > a->max;
+		if (higher_max)
+			a->max = s->size;
+		if (taller) {
+			uint8_t old_height = a->height;
+			uint32_t top = rebalance(r, t);
+			if (top != t)
+				set_child(r, &p, k, top);
+			taller = top == t && a->height != old_height;
+		}
+		if (!taller && !higher_max)
+			return;
+	}
 }
 
 /*
