@@ -58,6 +58,7 @@ struct diffheap {
 	bool abort_on_fail;
 	FILE *trace;
 	char result[256];
+	struct dh_counters count;
 };
 
 /* A host object that belongs to no heap, for PTR_HOST. */
@@ -821,10 +822,12 @@ static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, ui
 	if (check_error_codes(d, call))
 		return -1;
 	if (c == 0) {
+		d->count.alloc_failed++;
 		snprintf(d->result, sizeof(d->result), "NULL (%s)",
 			 sh_strerror(sh_last_error(&d->heap)));
 		return 0;
 	}
+	d->count.alloc_ok++;
 	cu = sh_usable_size(&d->heap, (void *)c);
 	mu = shref_usable_size(d->model, m);
 	if (cu != mu)
@@ -852,6 +855,8 @@ static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, ui
 			       "calloc block %s: byte %zu of %zu is 0x%02x, not 0",
 			       fmt_ptr(d, c, b1, sizeof(b1)), i, cu, p[i]);
 	}
+	if (req_known && cu > (req > G ? (req + G - 1) / G * G : G))
+		d->count.whole_block++;
 	pattern_fill(d, c, cu, d->next_id);
 	if (!live_add(d, c, cu, d->next_id)) {
 		fprintf(stderr, "diffheap: out of host memory\n");
@@ -896,6 +901,9 @@ static int do_free(struct diffheap *d, uintptr_t p)
 	if (e >= 0) {
 		live_remove(d, (size_t)e);
 		stale_push(d, p);
+		d->count.frees++;
+	} else if (cr != 0) {
+		d->count.misuse++;
 	}
 	snprintf(d->result, sizeof(d->result), "free(%s): %s", fmt_ptr(d, p, b1, sizeof(b1)),
 		 sh_strerror(cr));
@@ -933,6 +941,7 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 				       fmt_ptr(d, c, b2, sizeof(b2)), sh_strerror(code));
 		if (check_misuse_hook(d, "realloc", code, p))
 			return -1;
+		d->count.misuse++;
 		snprintf(d->result, sizeof(d->result), "%s -> NULL (%s)",
 			 fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(code));
 		return 0;
@@ -947,11 +956,13 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 				       fmt_ptr(d, c, b1, sizeof(b1)));
 		live_remove(d, (size_t)e);
 		stale_push(d, p);
+		d->count.frees++;
 		snprintf(d->result, sizeof(d->result), "%s -> NULL (freed)",
 			 fmt_ptr(d, p, b1, sizeof(b1)));
 		return 0;
 	}
 	if (c == 0) {
+		d->count.realloc_failed++;
 		snprintf(d->result, sizeof(d->result), "%s -> NULL (%s), block kept",
 			 fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(sh_last_error(&d->heap)));
 		return verify_live(d, (size_t)e, "after a failed realloc");
@@ -985,8 +996,12 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 	pattern_fill(d, c, cu, old.id);
 	d->live[e].p = c;
 	d->live[e].usable = cu;
-	if (c != p)
+	if (c != p) {
 		stale_push(d, p);
+		d->count.realloc_moved++;
+	} else {
+		d->count.realloc_same++;
+	}
 	snprintf(d->result, sizeof(d->result), "%s -> %s usable %zu",
 		 fmt_ptr(d, p, b2, sizeof(b2)), fmt_ptr(d, c, b1, sizeof(b1)), cu);
 	return 0;
@@ -1092,6 +1107,7 @@ int dh_step(struct diffheap *d, const struct ops_op *op)
 	d->hook_code = 0;
 	d->hook_ptr = NULL;
 	d->result[0] = 0;
+	d->count.ops++;
 	if (run_op(d, op, &touched))
 		return -1;
 	if (d->trace) {
@@ -1126,6 +1142,11 @@ int dh_finish(struct diffheap *d)
 {
 	d->op = NULL;
 	return verify_all(d);
+}
+
+void dh_counters(const struct diffheap *d, struct dh_counters *out)
+{
+	*out = d->count;
 }
 
 size_t dh_steps(const struct diffheap *d)

@@ -97,6 +97,20 @@ void dh_dump(struct diffheap *d, FILE *f);
 /* Draws the regions, their blocks and slot use as an SVG picture. */
 void dh_svg(struct diffheap *d, FILE *f, const char *title);
 
+/* What the operations did, summed over every heap the engine ran since dh_new. */
+struct dh_counters {
+	size_t ops;
+	size_t alloc_ok;     /* malloc, malloc_in, calloc, memalign, realloc(NULL) */
+	size_t alloc_failed; /* ... returning NULL */
+	size_t whole_block;  /* allocations larger than asked for: no spare slot for a split */
+	size_t frees;	     /* successful frees, realloc(p, 0) included */
+	size_t misuse;	     /* bad pointers reported by free and realloc */
+	size_t realloc_same; /* realloc that kept its address */
+	size_t realloc_moved;
+	size_t realloc_failed;
+};
+void dh_counters(const struct diffheap *d, struct dh_counters *out);
+
 size_t dh_steps(const struct diffheap *d);
 size_t dh_live_count(const struct diffheap *d);
 const struct sh_heap *dh_heap(const struct diffheap *d);

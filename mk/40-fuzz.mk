@@ -121,7 +121,7 @@ $(O)/linsan/soak: $(call SOAK_OBJS,linsan) $(O)/linsan/libslotheap.a $(O)/linsan
 .PHONY: check-soak
 check-soak: $(O)/soak $(O)/linsan/soak
 	@$(O)/soak --trace-dir $(O)
-	@$(O)/linsan/soak --linear --trace-dir $(O)/linsan
+	@$(O)/linsan/soak --trace-dir $(O)/linsan
 
 # ---- campaign, triage, corpus maintenance, coverage ----
 FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \

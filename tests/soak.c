@@ -254,6 +254,7 @@ int main(int argc, char **argv)
 	struct CMUnitTest tests[NSEEDS];
 	char names[NSEEDS][32];
 	size_t n = 0, total = 0, failed = 0;
+	struct dh_counters c;
 	long only = -1;
 	int rc;
 	double t0 = now();
@@ -290,6 +291,12 @@ int main(int argc, char **argv)
 		total += runs[i].ops;
 		failed += runs[i].failed;
 	}
+	dh_counters(engine, &c);
+	printf("soak: allocations %zu ok, %zu failed (%zu whole blocks for want of a spare "
+	       "slot);"
+	       " %zu frees; %zu misuse reports; realloc %zu in place, %zu moved, %zu failed\n",
+	       c.alloc_ok, c.alloc_failed, c.whole_block, c.frees, c.misuse, c.realloc_same,
+	       c.realloc_moved, c.realloc_failed);
 	printf("soak: %zu operations over %zu seeds, %zu mismatches, %.1f s\n", total, n,
 	       failed, now() - t0);
 	dh_delete(engine);
