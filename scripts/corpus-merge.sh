@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make corpus-merge: adds to corpus/<target>/ the inputs found by make fuzz (in the work
 # directory) that reach coverage the committed corpus does not, using libFuzzer's merge.
+# By default only new edges count (MERGE_FLAGS=-use_counters=0), which keeps the committed
+# corpus small; MERGE_FLAGS= also keeps inputs that only reach new hit counts.
 # Nothing is committed: review with git status corpus/ and commit what you keep.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,7 @@ FUZZ_O=${FUZZ_O:-$O/fuzz/$tag}
 FUZZ_WORK=${FUZZ_WORK:-$O/fuzz-work/$tag}
 MAKE=${MAKE:-make}
 FUZZ_TARGETS=${FUZZ_TARGETS:-}
+MERGE_FLAGS=${MERGE_FLAGS--use_counters=0}
 
 bash scripts/install-deps.sh base fuzz || exit 1
 if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" fuzz-build-libfuzzer \
@@ -35,7 +38,8 @@ for t in $FUZZ_TARGETS; do
 		found=$((found + $(ls "$s" | wc -l)))
 	done
 	if [ ${#srcs[@]} -gt 0 ]; then
-		"$FUZZ_O/libfuzzer/bin/$t" -merge=1 $(sed -n 's/^max_len *= */-max_len=/p' \
+		# shellcheck disable=SC2086
+		"$FUZZ_O/libfuzzer/bin/$t" -merge=1 $MERGE_FLAGS $(sed -n 's/^max_len *= */-max_len=/p' \
 			"fuzz/$t.options" 2>/dev/null) "corpus/$t" "${srcs[@]}" \
 			>"$O/corpus-merge-$t.log" 2>&1 || {
 			tail -n 20 "$O/corpus-merge-$t.log"
