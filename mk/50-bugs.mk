@@ -1,0 +1,75 @@
+# Bug catalog and mutation testing: do the tests and the fuzzers catch real mistakes?
+#
+# fuzz/bugs/NN-name.patch are realistic bugs, each a small diff against core/ with a "Bug:"
+# line saying what mistake it models. They are never compiled into normal builds: each one is
+# applied to a copy of core/ ($(O)/bugs/work/core) and everything that tests core/ is rebuilt
+# against that copy by a sub-make with CORE_DIR, CORE_SRCS and INCLUDES pointing at it.
+#
+#   make bugs        the whole catalog: make check's deterministic steps (unit tests, soak,
+#                    corpus replay, memory-table check) and every fuzz target, from the
+#                    committed corpus and from an empty one, BUGS_RUNS runs of BUGS_SECONDS
+#                    each; table + $(O)/bugs/bugs.csv. Nightly (about an hour on 2 cores).
+#   check-bugs       make check's share: every catalog bug must be caught by the
+#                    deterministic steps (corpus replay first, then soak, unit tests, memory
+#                    tables; the first step that catches a bug ends its run). Fails if a patch
+#                    no longer applies, does not build, or a bug survives.
+#   make mutation    operator mutants of core/*.c (scripts/mutation.py), each run against the
+#                    deterministic steps and a short fuzz run; score, survivors, equivalents.
+#                    MUTATION_SAMPLE=N (fixed seed MUTATION_SEED) for a sampled run.
+#
+# Variables: BUGS="07 12" (only these numbers or names), BUGS_SECONDS=60, BUGS_RUNS=3,
+# BUGS_JOBS=2 (parallel fuzz runs), BUGS_QUICK_FUZZ=0 (seconds of libFuzzer for bugs that
+# check-bugs' deterministic steps miss; 0 keeps make check deterministic).
+
+BUGS_SECONDS ?= 60
+BUGS_RUNS ?= 3
+BUGS_JOBS ?= 2
+BUGS_QUICK_FUZZ ?= 0
+BUGS ?=
+MUTATION_SAMPLE ?= 0
+MUTATION_SEED ?= 20261129
+MUTATION_FUZZ ?= 10
+
+BUGS_ENV = O=$(O) CC=$(CC) CLANG=$(CLANG) BUGS_SECONDS=$(BUGS_SECONDS) BUGS_RUNS=$(BUGS_RUNS) \
+	BUGS_JOBS=$(BUGS_JOBS) BUGS_QUICK_FUZZ=$(BUGS_QUICK_FUZZ) BUGS="$(BUGS)" MAKE="$(MAKE)" \
+	MAKEFLAGS=
+
+# What each deterministic step needs built, asked for by scripts/bugs.sh in its sub-make (whose
+# O, CORE_DIR and CORE_SRCS point at the patched copy).
+BUGS_BUILD_check-replay := fuzz-build-replay
+BUGS_BUILD_check-soak := $(O)/soak $(O)/linsan/soak
+BUGS_BUILD_check-unit := $(UNIT_BINS)
+BUGS_BUILD_check-unit-linear := $(UNIT_LIN_BINS)
+BUGS_BUILD_check-memmap := $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o
+BUGS_BUILD_fuzz := fuzz-build-libfuzzer
+BUGS_BUILD_cov := fuzz-build-cov
+
+.PHONY: bugs check-bugs mutation bugs-build bugs-print
+bugs: | deps-base deps-fuzz
+	@$(BUGS_ENV) bash scripts/bugs.sh
+
+check-bugs: | deps-base deps-fuzz
+	@$(BUGS_ENV) bash scripts/bugs.sh --quick
+
+mutation: | deps-base deps-fuzz
+	@O=$(O) MAKE="$(MAKE)" MAKEFLAGS= $(PYTHON) scripts/mutation.py \
+		--sample $(MUTATION_SAMPLE) --seed $(MUTATION_SEED) --fuzz-seconds $(MUTATION_FUZZ)
+
+# Used by the scripts' sub-makes: bugs-build STEPS="check-unit ..." builds what those need.
+bugs-build: $(foreach s,$(STEPS),$(BUGS_BUILD_$(s)))
+# Prints the binaries a step runs, for the scripts' "does it link the patched code" test.
+bugs-print:
+	@echo "check-replay $(patsubst %,$(FUZZ_O)/replay/bin/%,$(FUZZ_TARGETS))"
+	@echo "check-soak $(O)/soak $(O)/linsan/soak"
+	@echo "check-unit $(UNIT_BINS)"
+	@echo "check-unit-linear $(UNIT_LIN_BINS)"
+	@echo "check-memmap $(MEMMAP_CLI)"
+	@echo "targets $(FUZZ_TARGETS)"
+	@echo "fuzzdir $(FUZZ_O)/libfuzzer/bin"
+	@echo "covdir $(FUZZ_O)/cov/bin"
+	@echo "llvm $(LLVM_PROFDATA) $(LLVM_COV)"
+
+CHECK_STEPS += check-bugs
+HELP += "  bugs                bug catalog: which tests and fuzz targets catch each fuzz/bugs patch"
+HELP += "  check-bugs          every catalog bug caught by make check's deterministic steps"
+HELP += "  mutation            mutation testing of core/ (MUTATION_SAMPLE=N for a sampled run)"
