@@ -79,13 +79,49 @@ while IFS='|' read -r name top m1 m16 m64; do
 	table="$table$(printf '  %-42s %2d/%-2d' "$name" "$ok" "$n")\n"
 done < <(rows_of)
 
+# Rejections name their reason and exit 1.
+reject() { # label expected-reason cli-args...
+	local label=$1 want=$2 got rc
+	shift 2
+	got=$("$cli" "$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 1 ] && printf '%s\n' "$got" | grep -q "^rejected: $want:"; then
+		pass=$((pass + 1))
+		rejects=$((rejects + 1))
+	else
+		fail=$((fail + 1))
+		echo "check-memmap: $label: expected exit 1 and 'rejected: $want', got exit $rc:"
+		printf '%s\n' "$got" | tail -n 3
+	fi
+}
+rejects=0
+base="$out/01-qemu-q35-seabios-6g"
+if [ -f "$base.cbtable" ] && [ -f "$base.e820" ]; then
+	# a flipped byte in the last range's type: the table checksum no longer matches
+	cp "$base.cbtable" "$out/bad-checksum.cbtable"
+	size=$(stat -c %s "$out/bad-checksum.cbtable")
+	printf '\x07' | dd of="$out/bad-checksum.cbtable" bs=1 seek=$((size - 4)) conv=notrunc \
+		status=none
+	reject "corrupted coreboot table" SH_MM_ETBLCHECKSUM "$out/bad-checksum.cbtable"
+	head -c 30 "$base.e820" >"$out/short.e820"
+	reject "e820 array cut mid-entry" SH_MM_ERANGES_PAST_END "$out/short.e820" --format e820
+	reject "34-range map into 32 entries" SH_MM_EOVERFLOW \
+		"$data/13-ibm-blade-8737r2a-34entries-kexec.csv" --cap 32
+	printf 'LBIO\x18\x00\x00\x00' >"$out/bad-header.cbtable"
+	head -c 60 /dev/zero >>"$out/bad-header.cbtable"
+	reject "LBIO with a bad header checksum" SH_MM_EHDRCHECKSUM \
+		"$out/bad-header.cbtable" --format cbtable
+	printf '0x0,0x1000,2\n' >"$out/no-ram.csv"
+	reject "map without RAM" SH_MM_ENORAM "$out/no-ram.csv"
+fi
+
 echo "check-memmap: sample                                     agree"
 printf "$table"
 if [ "$rows" -eq 0 ]; then
 	echo "check-memmap: no rows found in $data/README.md"
 	exit 1
 fi
-echo "check-memmap: $rows samples, $pass runs agree with README.md, $fail differ"
+echo "check-memmap: $rows samples, $pass runs agree with README.md ($rejects rejections named), $fail differ"
 m32_note="not run"
 if [ -n "$m32" ]; then
 	"$m32" >"$out/m32.log" 2>&1

@@ -477,33 +477,39 @@ int main(int argc, char **argv)
 		usage(stderr, 2);
 
 	size_t len;
-	unsigned char *buf = read_file(file, &len);
-	if (fmt == IN_AUTO)
-		fmt = detect(buf, len);
-
+	unsigned char *buf = read_file(file, &len), *emitted = NULL;
+	char *text = NULL;
 	struct sh_mem_range *ranges = calloc(cap, sizeof(*ranges));
 	struct sh_memmap map;
 	struct rawlist rl = {NULL, 0, 0};
-	int rc;
+	int rc = SH_MM_OK, status = 0;
 	uint64_t found = 0;
-	if (ranges == NULL)
-		return 2;
+	bool defaults = nheaps == 0;
+
+	if (fmt == IN_AUTO)
+		fmt = detect(buf, len);
+	if (ranges == NULL) {
+		status = 2;
+		goto out;
+	}
 	sh_memmap_init(&map, ranges, cap);
 
 	printf("%s: %s, %zu bytes\n", file, in_name(fmt), len);
 	switch (fmt) {
 	case IN_CSV:
 	case IN_TEXT: {
-		char *text = malloc(len + 1);
-		if (text == NULL)
-			return 2;
+		text = malloc(len + 1);
+		if (text == NULL) {
+			status = 2;
+			goto out;
+		}
 		memcpy(text, buf, len);
 		text[len] = '\0';
 		if (parse_text(text, &rl, fmt == IN_CSV) != 0) {
 			fprintf(stderr, "%s: %s: malformed text map\n", prog, file);
-			return 1;
+			status = 1;
+			goto out;
 		}
-		free(text);
 		rc = sh_memmap_normalize(rl.r, rl.n, &map);
 		break;
 	}
@@ -533,8 +539,10 @@ int main(int argc, char **argv)
 			f = SH_FMT_CBIMAGE;
 		sh_memmap_raw(f, buf, len, NULL, 0, &n);
 		rl.r = calloc(n ? n : 1, sizeof(*rl.r));
-		if (rl.r == NULL)
-			return 2;
+		if (rl.r == NULL) {
+			status = 2;
+			goto out;
+		}
 		sh_memmap_raw(f, buf, len, rl.r, n, &rl.n);
 	}
 	if (raw && rl.r != NULL) {
@@ -546,35 +554,41 @@ int main(int argc, char **argv)
 	if (rc == SH_MM_EOVERFLOW) {
 		printf("rejected: %s (the map has %zu ranges, --cap is %zu)\n",
 		       sh_memmap_strerror(rc), map.total, cap);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	if (rc != SH_MM_OK && rc != SH_MM_ENORAM) {
 		printf("rejected: %s\n", sh_memmap_strerror(rc));
-		return 1;
+		status = 1;
+		goto out;
 	}
 	print_map(&map);
 	if (rc == SH_MM_ENORAM) {
 		printf("rejected: %s\n", sh_memmap_strerror(rc));
-		return 1;
+		status = 1;
+		goto out;
 	}
 
 	if (emit != 0) {
 		size_t need = SH_CBIMAGE_HIGH + 64 + map.n * 24, outlen;
-		unsigned char *out = malloc(need);
-		if (out == NULL)
-			return 2;
-		rc = sh_memmap_emit((enum sh_mm_format)emit, &map, out, need, &outlen);
+		emitted = malloc(need);
+		if (emitted == NULL) {
+			status = 2;
+			goto out;
+		}
+		rc = sh_memmap_emit((enum sh_mm_format)emit, &map, emitted, need, &outlen);
 		if (rc != SH_MM_OK) {
 			printf("emit failed: %s\n", sh_memmap_strerror(rc));
-			return 1;
+			status = 1;
+			goto out;
 		}
 		FILE *f = fopen(emit_path, "wb");
-		if (f == NULL || fwrite(out, 1, outlen, f) != outlen || fclose(f) != 0) {
+		if (f == NULL || fwrite(emitted, 1, outlen, f) != outlen || fclose(f) != 0) {
 			fprintf(stderr, "%s: %s: cannot write\n", prog, emit_path);
-			return 2;
+			status = 2;
+			goto out;
 		}
 		printf("wrote %zu bytes to %s\n", outlen, emit_path);
-		free(out);
 	}
 
 	/* The highest RAM range below the limit, clipped at it. */
@@ -591,7 +605,6 @@ int main(int argc, char **argv)
 	}
 	if (!top)
 		printf("top RAM range: -\n");
-	bool defaults = nheaps == 0;
 	if (nheaps == 0) {
 		heaps[nheaps++] = 1u << 20;
 		heaps[nheaps++] = 16u << 20;
@@ -612,8 +625,11 @@ int main(int argc, char **argv)
 			printf(": - (%s)%s\n", sh_memmap_strerror(rc),
 			       defaults && i == 3 ? " (default footprint)" : "");
 	}
+out:
 	free(buf);
 	free(ranges);
 	free(rl.r);
-	return 0;
+	free(text);
+	free(emitted);
+	return status;
 }
