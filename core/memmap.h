@@ -211,11 +211,11 @@ int sh_e820_parse(const void *buf, size_t len, size_t entry_size, struct sh_memm
 int sh_memmap_parse(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_memmap *out);
 
 /* The raw entries of a table, validated exactly as sh_memmap_parse does, in table order and
- * NOT normalized: types as written, ends clamped at SH_MEM_TOP, empty and disabled entries
- * kept out only where the format says so (disabled 24-byte e820 entries). Stores up to cap
- * entries in raw[] and their count in *n. Returns 0, a structural reason code, or
+ * NOT normalized: types as written, ends clamped at SH_MEM_TOP, empty entries kept; only
+ * what the format itself says to ignore is left out (disabled 24-byte e820 entries). Stores
+ * up to cap entries in raw[] and their count in *n. Returns 0, a structural reason code, or
  * SH_MM_EOVERFLOW (*n then holds the number needed). Used by the models and tools that
- * check normalization independently. */
+ * check normalization independently (ref/place_ref.h, fuzz/memmap_parse.c). */
 int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_mem_range *raw,
 		  size_t cap, size_t *n);
 
@@ -250,9 +250,11 @@ struct sh_placement {
 
 /*
  * Chooses where a heap footprint of size bytes (arena, slot array and buckets together)
- * goes: size is rounded up to SH_PLACE_ALIGN; RAM ranges of the normalized map m are clipped
- * at limit (exclusive; SH_PLACE_LIMIT_4G for 32-bit payloads, SH_MEM_TOP for none), the
- * exclusions excl[0 .. nexcl) (any order, may overlap, any type) are cut out of them, and the
+ * goes. The slot count does not enter: it only decides how the footprint is split between
+ * metadata and arena, which sh_add_region checks (SH_ETOOSMALL) when the region is added.
+ * The size is rounded up to SH_PLACE_ALIGN; RAM ranges of the normalized map m are
+ * clipped at limit (exclusive; SH_PLACE_LIMIT_4G for 32-bit payloads, SH_MEM_TOP for none),
+ * the exclusions excl[0 .. nexcl) (any order, may overlap, any type) are cut out of them, and the
  * footprint goes at the top of the highest remaining piece that holds it: start =
  * align_down(piece end) - size, provided start >= align_up(piece start). Returns 0 with *out
  * filled, SH_MM_EINVAL (NULL m/out, or excl NULL with nexcl > 0), SH_MM_ESIZE (size 0 or
@@ -263,7 +265,17 @@ int sh_place(const struct sh_memmap *m, uint64_t size, uint64_t limit,
 
 /*
  * Boot helper: builds a heap from a small static region and an extended region placed by
- * the memory map.
+ * the memory map. A payload typically does:
+ *
+ *	extern char _heap[], _eheap[];             (static heap from the linker script)
+ *	static struct sh_mem_range ranges[64];
+ *	struct sh_memmap map;
+ *	struct sh_boot_config cfg = {.static_base = _heap,
+ *				     .static_size = (size_t)(_eheap - _heap)};
+ *	sh_memmap_init(&map, ranges, 64);
+ *	sh_cb_parse(low_memory, 0x100000, 0, table_found_by_sh_cb_find, &map, NULL);
+ *	sh_boot_options(cmdline, cmdline_len, &cfg);     (optional run-time overrides)
+ *	sh_boot_init(&heap, &map, &cfg, &result);
  *
  * Translation: physical addresses become pointers through phys_to_ptr (NULL: identity, as
  * on firmware; a range not addressable by uintptr_t is refused with SH_MM_EADDRESS, never
