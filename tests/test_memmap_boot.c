@@ -169,6 +169,10 @@ static void test_boot_options_parse(void **state)
 	assert_int_equal(cfg.heap_size, 64 * MiB);
 	assert_int_equal(opt("slotheap.size=12345", &cfg), 1);
 	assert_int_equal(cfg.heap_size, 12345);
+	assert_int_equal(opt("slotheap.size=0xAbC0", &cfg), 1);
+	assert_int_equal(cfg.heap_size, 0xabc0);
+	assert_int_equal(opt("slotheap.size=12345", &cfg), 1);
+	assert_int_equal(cfg.heap_size, 12345);
 	assert_int_equal(opt("nothing here", &cfg), 0);
 	assert_int_equal(opt("", &cfg), 0);
 	/* the length bounds the read: the option is cut short */
@@ -241,6 +245,38 @@ static void test_boot_failures(void **state)
 	cfg.nexcl = 1;
 	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_EINVAL);
 	free(hm.buf);
+}
+
+/* Identity translation (no hook): the static region is kept out of the placement. The only
+ * RAM in the map is the static region itself, so nothing is left for the extended region;
+ * were the static region not excluded, the placement would land on it (and sh_add_region
+ * would refuse the overlap). Nothing outside static_region is ever touched. */
+static void test_boot_identity_excludes_static(void **state)
+{
+	(void)state;
+	static struct sh_heap h;
+	struct sh_boot_result res;
+	struct sh_boot_config cfg = {0};
+	uint64_t a = (uint64_t)(uintptr_t)static_region;
+	struct sh_mem_range ram[] = {{a, a + sizeof(static_region), SH_MEM_RAM}};
+	static struct sh_mem_range r[4];
+	struct sh_memmap m;
+	sh_memmap_init(&m, r, 4);
+	assert_int_equal(sh_memmap_normalize(ram, 1, &m), SH_MM_OK);
+	cfg.static_base = static_region;
+	cfg.static_size = sizeof(static_region);
+	cfg.heap_size = 4096;
+	cfg.limit = SH_MEM_TOP;
+	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_OK);
+	assert_true(res.have_static);
+	assert_false(res.have_extended);
+	assert_int_equal(res.place_error, SH_MM_ENOFIT);
+	/* without a map the static region alone makes the heap */
+	assert_int_equal(sh_boot_init(&h, NULL, &cfg, &res), SH_MM_OK);
+	assert_true(res.have_static);
+	assert_false(res.have_extended);
+	assert_int_equal(h.nregions, 1);
+	assert_non_null(sh_malloc(&h, 1000));
 }
 
 static void test_boot_exclusions(void **state)
@@ -391,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_boot_overrides),
 		cmocka_unit_test(test_boot_options_parse),
 		cmocka_unit_test(test_boot_failures),
+		cmocka_unit_test(test_boot_identity_excludes_static),
 		cmocka_unit_test(test_boot_exclusions),
 		cmocka_unit_test(test_child_round_trip),
 		cmocka_unit_test(test_child_overflow_and_args),
