@@ -16,6 +16,17 @@
 #include "diffheap.h"
 #include "shref.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define DH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DH_ASAN 1
+#endif
+#endif
+#ifdef DH_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define G ((size_t)SH_GRANULE)
 
 struct live {
@@ -69,6 +80,55 @@ static int dh_fail(struct diffheap *d, const char *invariant, const char *fmt, .
 static int check_heap(struct diffheap *d);
 
 /* ---- small helpers ---- */
+
+/*
+ * Under ASan the arena bytes of free blocks are poisoned: the allocator keeps no metadata
+ * there, so it must never touch them. Only calloc (zeroing) and realloc (copying) write to
+ * arena memory, and only into the block the model says they return, which is unpoisoned
+ * just before the call. Blocks start on granule (>= 8 byte) boundaries, as ASan needs.
+ */
+static void poison(uintptr_t p, size_t n)
+{
+#ifdef DH_ASAN
+	ASAN_POISON_MEMORY_REGION((void *)p, n);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+static void unpoison(uintptr_t p, size_t n)
+{
+#ifdef DH_ASAN
+	ASAN_UNPOISON_MEMORY_REGION((void *)p, n);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+#ifdef DH_ASAN
+/* The engine running an operation, so that a sanitizer report can name the step. */
+static struct diffheap *dh_current;
+
+static void asan_report(const char *report)
+{
+	struct diffheap *d = dh_current;
+	char op[128] = "(setup)";
+
+	(void)report;
+	if (!d)
+		return;
+	if (d->op)
+		ops_format_op(d->op, op, sizeof(op));
+	/* Only formatted output here: the sanitizer is in the middle of its report. */
+	fprintf(stderr,
+		"\n==== slotheap differential failure ====\n%s%s%sstep: %zu\nop: %s\n"
+		"invariant: memory safety (AddressSanitizer report above)\n"
+		"==== end of report ====\n",
+		d->label[0] ? "input: " : "", d->label, d->label[0] ? "\n" : "", d->step, op);
+}
+#endif
 
 static uintptr_t round_up(uintptr_t v, uintptr_t a)
 {
@@ -403,6 +463,9 @@ struct diffheap *dh_new(size_t pool_bytes)
 	}
 	d->pool_bytes = pool_bytes;
 	d->abort_on_fail = true;
+#ifdef DH_ASAN
+	__asan_set_error_report_callback(asan_report);
+#endif
 	return d;
 }
 
@@ -454,6 +517,7 @@ void dh_begin(struct diffheap *d, bool topdown)
 	}
 	sh_init(&d->heap);
 	sh_set_error_hook(&d->heap, hook, d);
+	unpoison((uintptr_t)d->pool, d->pool_bytes);
 	d->topdown = topdown;
 	d->lo = 0;
 	d->hi = d->pool_bytes;
@@ -536,6 +600,7 @@ int dh_add_region(struct diffheap *d, size_t size, size_t nslots, size_t misalig
 	if (got != 0)
 		return dh_fail(d, "region setup", "shref_add_region refused region %u: %s",
 			       d->nregions, sh_strerror(got));
+	poison(arena, info.arena_size);
 	d->ri[d->nregions++] = info;
 	d->slots_total += nslots;
 	return 0;
@@ -586,6 +651,13 @@ int dh_adopt(struct diffheap *d)
 				       sh_strerror(rc));
 		d->ri[d->nregions++] = info;
 		d->slots_total += info.nslots;
+	}
+	/* Everything is free in a new heap: poison what the walk reports free. */
+	if (collect_walk(d) == 0) {
+		for (size_t k = 0; k < d->nwalk; k++) {
+			if (!d->walk[k].live)
+				poison((uintptr_t)d->walk[k].ptr, d->walk[k].size);
+		}
 	}
 	return check_heap(d);
 }
@@ -845,6 +917,7 @@ static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, ui
 		return dh_fail(d, "I8 differential (live set)",
 			       "%s returned %s, which is already live", call,
 			       fmt_ptr(d, c, b1, sizeof(b1)));
+	unpoison(c, cu);
 	if (zeroed && !all_zero(c, cu)) {
 		const unsigned char *p = (const unsigned char *)c;
 		size_t i = 0;
@@ -899,6 +972,7 @@ static int do_free(struct diffheap *d, uintptr_t p)
 			       fmt_ptr(d, p, b1, sizeof(b1)), e >= 0 ? "live" : "non-live",
 			       sh_strerror(cr));
 	if (e >= 0) {
+		poison(p, d->live[e].usable);
 		live_remove(d, (size_t)e);
 		stale_push(d, p);
 		d->count.frees++;
@@ -923,8 +997,11 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 		m = shref_realloc(d->model, 0, size);
 		return check_new_block(d, "realloc(NULL)", c, m, size, true, G, false);
 	}
-	c = (uintptr_t)sh_realloc(&d->heap, (void *)p, size);
+	/* The model first: the block it returns may be written by the allocator's copy. */
 	m = shref_realloc(d->model, p, size);
+	if (m)
+		unpoison(m, shref_usable_size(d->model, m));
+	c = (uintptr_t)sh_realloc(&d->heap, (void *)p, size);
 	if (c != m)
 		return dh_fail(d, "I8 differential (result)",
 			       "realloc: core returned %s, model %s",
@@ -954,6 +1031,7 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 			return dh_fail(d, "I8 differential (result)",
 				       "realloc(p, 0) returned %s",
 				       fmt_ptr(d, c, b1, sizeof(b1)));
+		poison(p, old.usable);
 		live_remove(d, (size_t)e);
 		stale_push(d, p);
 		d->count.frees++;
@@ -993,6 +1071,11 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 				fmt_ptr(d, p, b1, sizeof(b1)), old.usable,
 				fmt_ptr(d, c, b2, sizeof(b2)), cu, bad, keep);
 	}
+	if (c != p)
+		poison(p, old.usable);
+	else if (cu < old.usable)
+		poison(c + cu, old.usable - cu);
+	unpoison(c, cu);
 	pattern_fill(d, c, cu, old.id);
 	d->live[e].p = c;
 	d->live[e].usable = cu;
@@ -1041,8 +1124,11 @@ static int run_op(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touche
 			req_known = false;
 		else
 			req = op->n * op->size;
-		c = (uintptr_t)sh_calloc(&d->heap, op->n, op->size);
+		/* The model first: the allocator zeroes the block it returns. */
 		m = shref_calloc(d->model, op->n, op->size);
+		if (m)
+			unpoison(m, shref_usable_size(d->model, m));
+		c = (uintptr_t)sh_calloc(&d->heap, op->n, op->size);
 		if (!req_known && (c || m || sh_last_error(&d->heap) != SH_EOVERFLOW))
 			return dh_fail(d, "I8 differential (result)",
 				       "calloc(%zu, %zu) overflows but returned %s / error %s",
@@ -1103,6 +1189,9 @@ int dh_step(struct diffheap *d, const struct ops_op *op)
 	size_t before = d->nlive;
 
 	d->op = op;
+#ifdef DH_ASAN
+	dh_current = d;
+#endif
 	d->hook_calls = 0;
 	d->hook_code = 0;
 	d->hook_ptr = NULL;

@@ -13,6 +13,8 @@
  *          plus a rotating sample are verified after every step, all blocks every
  *          DH_FULL_VERIFY steps and at dh_finish(); realloc keeps the common prefix, calloc
  *          memory is zero.
+ * Under ASan the arena bytes of free blocks are poisoned: the allocator keeps nothing there,
+ * so any access to them is a bug (a realloc copying too much, a calloc zeroing too far).
  * The engine also keeps its own list of live blocks, a third opinion: a free of a pointer it
  * knows to be live must succeed, one of a pointer it knows to be dead must be reported.
  *
