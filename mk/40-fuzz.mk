@@ -72,15 +72,22 @@ FZ_DEPS_cov = deps-base
 fz_lib_objs = $(patsubst $(CORE_DIR)/%.c,$(FUZZ_O)/$(1)/core/%.o,$(FUZZ_CORE_SRCS)) \
 	$(patsubst %.c,$(FUZZ_O)/$(1)/%.o,$(REF_SRCS) $(FUZZ_COMMON_SRCS))
 
+# Each kind records its compiler and flags; objects rebuild when they change.
+.PHONY: fuzz-flags-force
 define fuzz_kind
-$(FUZZ_O)/$(1)/core/%.o: $(CORE_DIR)/%.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
+$(FUZZ_O)/$(1)/.flags: fuzz-flags-force
+	@mkdir -p $$(dir $$@)
+	@f='$$(FZ_CC_$(1)) $$(FZ_CF_$(1)) $$(FZ_NOCMP_$(1)) $$(FZ_HCF_$(1)) $$(FZ_LD_$(1)) \
+		$$(FUZZ_TRACE_CMP) $$(CFLAGS) $$(LDFLAGS)'; \
+		[ "$$$$(cat $$@ 2>/dev/null)" = "$$$$f" ] || echo "$$$$f" >$$@
+$(FUZZ_O)/$(1)/core/%.o: $(CORE_DIR)/%.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
 	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(if $$(filter $$*,$(FUZZ_TRACE_CMP)),,$$(FZ_NOCMP_$(1))) \
 		$$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
-$(FUZZ_O)/$(1)/%.o: %.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
+$(FUZZ_O)/$(1)/%.o: %.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
 	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FZ_NOCMP_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
-$(FUZZ_O)/$(1)/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) | $(FZ_DEPS_$(1))
+$(FUZZ_O)/$(1)/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
 	$$(or $$(FZ_HCC_$(1)),$$(FZ_CC_$(1))) $$(WARN) $$(or $$(FZ_HCF_$(1)),$$(FZ_CF_$(1))) \
 		$$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
