@@ -5,7 +5,8 @@
 #                      text and each binary format written by --emit) against the README
 #                      table there; the CLI also compiled by $(CLANG) under WARN; and
 #                      tests/memmap_m32.c, core/ built -m32 with 64-bit physical addresses
-#                      (run where the host can execute 32-bit programs)
+#                      (run where the host can execute 32-bit programs); and that the
+#                      seeds in corpus/memmap_parse/ are what the emitters write today
 #   memmap-seeds       regenerate corpus/memmap_parse/ from the samples
 #
 # The unit tests (tests/test_memmap*.c) run in check-unit.
@@ -28,8 +29,8 @@ $(O)/m32/memmap_m32: tests/memmap_m32.c $(CORE_SRCS) $(wildcard core/*.h) | deps
 
 .PHONY: check-memmap memmap-seeds
 check-memmap: $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o $(O)/m32/memmap_m32
-	@bash scripts/check-memmap.sh $(MEMMAP_CLI) tests/data/memmaps $(O)/memmap \
-		$(O)/m32/memmap_m32
+	@MEMMAP_CORPUS=corpus/memmap_parse bash scripts/check-memmap.sh $(MEMMAP_CLI) \
+		tests/data/memmaps $(O)/memmap $(O)/m32/memmap_m32
 
 memmap-seeds: $(MEMMAP_CLI)
 	@bash scripts/gen-memmap-seeds.sh $(MEMMAP_CLI) tests/data/memmaps corpus/memmap_parse

@@ -115,6 +115,21 @@ if [ -f "$base.cbtable" ] && [ -f "$base.e820" ]; then
 	reject "map without RAM" SH_MM_ENORAM "$out/no-ram.csv"
 fi
 
+# The fuzz seeds are what the emitters write today (scripts/gen-memmap-seeds.sh).
+stale=0
+seeds=0
+if [ -n "${MEMMAP_CORPUS:-}" ] && [ -d "$MEMMAP_CORPUS" ]; then
+	bash "$(dirname "$0")/gen-memmap-seeds.sh" "$cli" "$data" "$out/seeds" >/dev/null
+	for f in "$out"/seeds/*; do
+		seeds=$((seeds + 1))
+		if ! cmp -s "$f" "$MEMMAP_CORPUS/$(basename "$f")"; then
+			stale=$((stale + 1))
+			echo "check-memmap: seed $(basename "$f") differs from $MEMMAP_CORPUS (make memmap-seeds)"
+		fi
+	done
+	fail=$((fail + stale))
+fi
+
 echo "check-memmap: sample                                     agree"
 printf "$table"
 if [ "$rows" -eq 0 ]; then
@@ -137,4 +152,5 @@ if [ -n "$m32" ]; then
 	fi
 fi
 echo "check-memmap: 32-bit: $m32_note"
+[ "$seeds" -gt 0 ] && echo "check-memmap: $seeds fuzz seeds, $stale stale"
 [ "$fail" -eq 0 ]
