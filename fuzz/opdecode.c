@@ -364,7 +364,9 @@ void ops_format_layout(const struct ops_layout *l, FILE *f)
 /* Sizes close to SIZE_MAX read better as "max-N". */
 static void format_size(size_t s, char *buf, size_t cap)
 {
-	if (s >= SIZE_MAX - VAL_MASK && s != 0)
+	if (s == SIZE_MAX)
+		snprintf(buf, cap, "max");
+	else if (s >= SIZE_MAX - VAL_MASK)
 		snprintf(buf, cap, "max-%zu", SIZE_MAX - s);
 	else
 		snprintf(buf, cap, "%zu", s);

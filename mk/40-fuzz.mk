@@ -160,3 +160,7 @@ HELP += "  (CORE_DIR=dir builds fuzz targets, replay and sh-trace from another c
 seeds: $(SH_TRACE)
 	@SH_TRACE=$(SH_TRACE) bash scripts/make-seeds.sh
 HELP += "  seeds               regenerate corpus/<target>/seed-* from fuzz/seeds/<target>/*.trace"
+
+# tests/test_opdecode.c pins the fuzz input format; it links the decoder.
+UNIT_LIBS_test_opdecode += $(O)/san/fuzz/opdecode.o
+$(O)/tests/test_opdecode $(O)/linsan/tests/test_opdecode: $(O)/san/fuzz/opdecode.o
