@@ -27,7 +27,9 @@ $(O)/m32/memmap_m32: tests/memmap_m32.c $(CORE_SRCS) $(wildcard core/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) -m32 $(WARN) -O1 -g $(SAN) -Icore $(CFLAGS) $(CORE_SRCS) $< -o $@ $(LDFLAGS)
 
-.PHONY: check-memmap memmap-seeds
+.PHONY: sh-memmap check-memmap memmap-seeds
+sh-memmap: $(MEMMAP_CLI)
+
 check-memmap: $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o $(O)/m32/memmap_m32
 	@MEMMAP_CORPUS=corpus/memmap_parse bash scripts/check-memmap.sh $(MEMMAP_CLI) \
 		tests/data/memmaps $(O)/memmap $(O)/m32/memmap_m32
@@ -36,5 +38,6 @@ memmap-seeds: $(MEMMAP_CLI)
 	@bash scripts/gen-memmap-seeds.sh $(MEMMAP_CLI) tests/data/memmaps corpus/memmap_parse
 
 CHECK_STEPS += check-memmap
+HELP += "  sh-memmap           build $(O)/sh-memmap: print a memory table's map and heap placement"
 HELP += "  check-memmap        sh-memmap over every sample map and format vs. the README answers"
 HELP += "  memmap-seeds        regenerate corpus/memmap_parse/ with sh-memmap --emit"
