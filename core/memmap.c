@@ -86,7 +86,8 @@ const char *sh_memmap_strerror(int code)
 	case SH_MM_ENOTFOUND:
 		return "SH_MM_ENOTFOUND: no coreboot table header found";
 	case SH_MM_ENOMEMTAG:
-		return "SH_MM_ENOMEMTAG: coreboot table has no memory record";
+		return "SH_MM_ENOMEMTAG: table has no memory record (coreboot tag 1 / "
+		       "multiboot2 tag 6)";
 	case SH_MM_ENORAM:
 		return "SH_MM_ENORAM: the map holds no RAM";
 	case SH_MM_EOVERFLOW:
@@ -330,6 +331,35 @@ static int mb2_src(const uint8_t *p, size_t len, struct mm_src *s)
 	return SH_MM_OK;
 }
 
+static int mb2info_src(const uint8_t *p, size_t len, struct mm_src *s)
+{
+	if (len < 8)
+		return SH_MM_ETRUNCATED;
+	uint32_t total = mm_rd32(p);
+	if (total < 8)
+		return SH_MM_EHDRSIZE;
+	if ((size_t)total > len)
+		return SH_MM_ETABLE_PAST_BUFFER;
+	size_t off = 8;
+	while (total - off >= 8) {
+		uint32_t type = mm_rd32(p + off), size = mm_rd32(p + off + 4);
+		if (size < 8)
+			return SH_MM_ERECORD_SHORT;
+		if ((size_t)size > total - off)
+			return SH_MM_ERECORD_PAST_TABLE;
+		if (type == 0)
+			break;
+		if (type == SH_MB2_TAG_MMAP)
+			return mb2_src(p + off, size, s);
+		/* tags start 8-byte aligned; past the last tag the walk ends */
+		size_t step = ((size_t)size + 7) & ~(size_t)7;
+		if (step > total - off)
+			break;
+		off += step;
+	}
+	return SH_MM_ENOMEMTAG;
+}
+
 static int e820_src(const uint8_t *p, size_t len, size_t esz, struct mm_src *s)
 {
 	if (esz != 20 && esz != 24)
@@ -358,6 +388,8 @@ static int format_src(enum sh_mm_format fmt, const uint8_t *p, size_t len, struc
 		return e820_src(p, len, 20, s);
 	case SH_FMT_E820_24:
 		return e820_src(p, len, 24, s);
+	case SH_FMT_MB2INFO:
+		return mb2info_src(p, len, s);
 	case SH_FMT_CBIMAGE: {
 		uint64_t table;
 		int rc = sh_cb_find(p, len, 0, &table);
@@ -375,6 +407,11 @@ int sh_mb1_parse(const void *buf, size_t len, struct sh_memmap *out)
 int sh_mb2_parse(const void *buf, size_t len, struct sh_memmap *out)
 {
 	return sh_memmap_parse(SH_FMT_MB2, buf, len, out);
+}
+
+int sh_mb2_parse_info(const void *buf, size_t len, struct sh_memmap *out)
+{
+	return sh_memmap_parse(SH_FMT_MB2INFO, buf, len, out);
 }
 
 int sh_e820_parse(const void *buf, size_t len, size_t entry_size, struct sh_memmap *out)
@@ -494,6 +531,27 @@ static int emit_image(const struct sh_memmap *m, uint8_t *p, size_t cap, size_t 
 	return SH_MM_OK;
 }
 
+/* Multiboot2 boot information: header, the memory-map tag, the end tag. */
+static int emit_mb2info(const struct sh_memmap *m, uint8_t *p, size_t cap, size_t *len)
+{
+	size_t tlen;
+	int rc;
+
+	if (cap < 16)
+		return SH_MM_EOVERFLOW;
+	rc = sh_memmap_emit(SH_FMT_MB2, m, p + 8, cap - 16, &tlen);
+	if (rc != SH_MM_OK)
+		return rc;
+	if (tlen > UINT32_MAX - 16) /* the tag is 16 + 24 n bytes: already 8-byte aligned */
+		return SH_MM_EOVERFLOW;
+	mm_wr32(p, (uint32_t)(tlen + 16));
+	mm_wr32(p + 4, 0);
+	mm_wr32(p + 8 + tlen, 0);
+	mm_wr32(p + 12 + tlen, 8);
+	*len = tlen + 16;
+	return SH_MM_OK;
+}
+
 int sh_memmap_emit(enum sh_mm_format fmt, const struct sh_memmap *m, void *out, size_t cap,
 		   size_t *len)
 {
@@ -505,6 +563,8 @@ int sh_memmap_emit(enum sh_mm_format fmt, const struct sh_memmap *m, void *out, 
 	*len = 0;
 	if (fmt == SH_FMT_CBIMAGE)
 		return emit_image(m, p, cap, len);
+	if (fmt == SH_FMT_MB2INFO)
+		return emit_mb2info(m, p, cap, len);
 	switch (fmt) {
 	case SH_FMT_CBTABLE:
 		head = SH_CB_HEADER_BYTES + 8;

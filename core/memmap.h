@@ -90,7 +90,8 @@ enum sh_mm_error {
 	SH_MM_ETOO_MANY_FORWARDS = 14, /* more than SH_CB_MAX_FORWARDS forward hops */
 	SH_MM_EFORWARD_LOOP = 15,      /* a forward leads back to a table already visited */
 	SH_MM_ENOTFOUND = 16,	       /* header search found no table with a valid header */
-	SH_MM_ENOMEMTAG = 17,	       /* coreboot table without LB_TAG_MEMORY or forward */
+	SH_MM_ENOMEMTAG = 17,	       /* coreboot table without LB_TAG_MEMORY or forward;
+					  multiboot2 information without a type-6 tag */
 	SH_MM_ENORAM = 18,	       /* the map holds no RAM at all (map still returned) */
 	SH_MM_EOVERFLOW = 19,	       /* output buffer too small: the map or emitted table
 					  needs more room than the caller gave */
@@ -140,6 +141,7 @@ enum sh_mm_format {
 	SH_FMT_E820 = 4, /* raw e820 array, 20-byte entries */
 	SH_FMT_E820_24 = 5, /* raw e820 array, 24-byte entries (ACPI 3.0 extended attributes) */
 	SH_FMT_CBIMAGE = 6, /* memory image at address 0: the table the header search finds */
+	SH_FMT_MB2INFO = 7, /* multiboot2 boot information: its memory-map tag */
 };
 
 /* Layout of a memory image written as SH_FMT_CBIMAGE, as coreboot leaves memory: a table
@@ -199,6 +201,15 @@ int sh_mb1_parse(const void *buf, size_t len, struct sh_memmap *out);
  * SH_MM_ENORAM. */
 int sh_mb2_parse(const void *buf, size_t len, struct sh_memmap *out);
 
+/* Multiboot2 boot information (what the loader passes in EBX): {u32 total_size, u32
+ * reserved} and tags {u32 type, u32 size, ...} at 8-byte aligned offsets up to the end tag
+ * (type 0). Finds the first memory-map tag and parses it as sh_mb2_parse does. total_size
+ * must fit in len. Returns 0, SH_MM_EINVAL, SH_MM_ETRUNCATED (len < 8), SH_MM_EHDRSIZE
+ * (total_size < 8), SH_MM_ETABLE_PAST_BUFFER, SH_MM_ERECORD_SHORT (tag size < 8),
+ * SH_MM_ERECORD_PAST_TABLE (a tag runs past total_size), SH_MM_ENOMEMTAG, or what
+ * sh_mb2_parse returns for the tag. */
+int sh_mb2_parse_info(const void *buf, size_t len, struct sh_memmap *out);
+
 /* Raw e820 array of entry_size (20 or 24) byte entries {u64 base, u64 length, u32 type
  * [, u32 extended attributes]}. With 24-byte entries an entry whose attribute bit 0
  * ("enabled", ACPI 3.0) is clear is ignored. len must be a multiple of entry_size. Returns 0,
@@ -221,7 +232,8 @@ int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_
 
 /* Writes map m as a table of format fmt into out[0 .. cap) and its length into *len:
  * cbtable: a 24-byte LBIO header (both checksums valid, table_entries 1) and one
- * LB_TAG_MEMORY record; cbimage: the layout described at SH_CBIMAGE_LOW; mb1: 24-byte entries with size 20; mb2: one type-6 tag with
+ * LB_TAG_MEMORY record; cbimage: the layout described at SH_CBIMAGE_LOW; mb2info: boot
+ * information holding the mb2 tag and an end tag; mb1: 24-byte entries with size 20; mb2: one type-6 tag with
  * entry_size 24, entry_version 0; e820 / e820_24: 20- or 24-byte entries (attributes 1).
  * Types are written as they are in m. Returns 0, SH_MM_EINVAL, SH_MM_EFORMAT or
  * SH_MM_EOVERFLOW (out too small or the table would exceed 32-bit sizes). O(n). */

@@ -6,8 +6,8 @@
  * Input format (stable): the whole input is one memory table, read by every parser in turn:
  * as a coreboot table at offset 0 of a memory image at physical address 0, as a memory image
  * whose table the header search finds (SH_FMT_CBIMAGE, forwards followed), as a multiboot v1
- * mmap buffer, as a multiboot2 memory-map tag, and as e820 arrays of 20- and 24-byte
- * entries. Seeds are
+ * mmap buffer, as a multiboot2 memory-map tag, as multiboot2 boot information holding one,
+ * and as e820 arrays of 20- and 24-byte entries. Seeds are
  * the sample maps written by `sh-memmap --emit` (scripts/gen-memmap-seeds.sh). The readable
  * form of an input is what `build/sh-memmap FILE --raw` prints.
  *
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct sh_mem_range map_r[MAP_CAP], back_r[MAP_CAP], child_r[MAP_CAP + 4];
 static struct sh_mem_range raw[RAW_CAP];
-static uint8_t emitted[SH_CBIMAGE_HIGH + 24 + 8 + 24 * MAP_CAP];
+static uint8_t emitted[SH_CBIMAGE_HIGH + 32 + 24 * MAP_CAP];
 static uint8_t fixed[1 << 16];
 static const char *fmt_name;
 
@@ -145,9 +145,9 @@ static void check_place(const struct sh_memmap *m, size_t n)
 
 static void check_round_trip(const struct sh_memmap *m, int want)
 {
-	static const enum sh_mm_format fmts[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE,
-						 SH_FMT_MB1,	 SH_FMT_MB2,
-						 SH_FMT_E820,	 SH_FMT_E820_24};
+	static const enum sh_mm_format fmts[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE, SH_FMT_MB2INFO,
+						 SH_FMT_MB1,	 SH_FMT_MB2,	 SH_FMT_E820,
+						 SH_FMT_E820_24};
 	for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
 		struct sh_memmap b;
 		size_t len;
@@ -270,6 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_format(SH_FMT_E820, "e820", data, size);
 	run_format(SH_FMT_E820_24, "e820-24", data, size);
 	run_format(SH_FMT_CBIMAGE, "cbimage", data, size);
+	run_format(SH_FMT_MB2INFO, "mb2info", data, size);
 
 	if (fix_checksums(data, size)) {
 		run_format(SH_FMT_CBTABLE, "cbtable (checksums fixed)", fixed, size);

@@ -15,7 +15,7 @@ out=$3
 m32=${4:-}
 mkdir -p "$out"
 
-formats="cbtable cbimage mb1 mb2 e820 e820-24"
+formats="cbtable cbimage mb1 mb2 mb2info e820 e820-24"
 pass=0
 fail=0
 rows=0

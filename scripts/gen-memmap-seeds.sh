@@ -11,7 +11,7 @@ mkdir -p "$corpus"
 n=0
 for csv in "$data"/*.csv; do
 	name=$(basename "$csv" .csv)
-	for f in cbtable cbimage mb1 mb2 e820 e820-24; do
+	for f in cbtable cbimage mb1 mb2 mb2info e820 e820-24; do
 		"$cli" "$csv" --emit "$f" -o "$corpus/$name.$f" >/dev/null
 		n=$((n + 1))
 	done

@@ -47,9 +47,9 @@ int main(void)
 	CHECK(m.n == 3 && r[1].end == 12 * GiB && r[2].end == SH_MEM_TOP);
 
 	/* 64-bit fields through every writer and parser */
-	static const enum sh_mm_format fmts[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE,
-						 SH_FMT_MB1,	 SH_FMT_MB2,
-						 SH_FMT_E820,	 SH_FMT_E820_24};
+	static const enum sh_mm_format fmts[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE, SH_FMT_MB2INFO,
+						 SH_FMT_MB1,	 SH_FMT_MB2,	 SH_FMT_E820,
+						 SH_FMT_E820_24};
 	for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
 		CHECK(sh_memmap_emit(fmts[f], &m, table, sizeof(table), &len) == SH_MM_OK);
 		sh_memmap_init(&back, b, 16);

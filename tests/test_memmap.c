@@ -18,8 +18,9 @@ static int setup_samples(void **state)
 	return 0;
 }
 
-static const enum sh_mm_format all_formats[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE, SH_FMT_MB1,
-						SH_FMT_MB2,	SH_FMT_E820,	SH_FMT_E820_24};
+static const enum sh_mm_format all_formats[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE, SH_FMT_MB2INFO,
+						SH_FMT_MB1,	SH_FMT_MB2,	SH_FMT_E820,
+						SH_FMT_E820_24};
 
 /* Every sample: CSV -> normalized map -> each binary format -> parsed back; same map, raw
  * entries agree with the model, placement answers as the README says. */
@@ -589,7 +590,7 @@ static void test_reason_eformat(void **state)
 	assert_int_equal(sh_memmap_emit((enum sh_mm_format)0, &m, b, sizeof(b), &len),
 			 SH_MM_EFORMAT);
 	size_t n;
-	assert_int_equal(sh_memmap_raw((enum sh_mm_format)7, b, sizeof(b), outr, CAP, &n),
+	assert_int_equal(sh_memmap_raw((enum sh_mm_format)8, b, sizeof(b), outr, CAP, &n),
 			 SH_MM_EFORMAT);
 }
 
@@ -921,6 +922,52 @@ static void test_mb1_mb2_e820_details(void **state)
 	assert_int_equal(sh_e820_parse(b, 48, 20, &m), SH_MM_ERANGES_PAST_END);
 }
 
+/* Multiboot2 boot information: the memory-map tag among other tags, and its reasons. */
+static void test_mb2_info(void **state)
+{
+	(void)state;
+	uint8_t b[256] = {0};
+	struct sh_memmap m;
+	sh_memmap_init(&m, outr, CAP);
+	/* header, a 13-byte cmdline tag (padded to 16), the mmap tag, the end tag */
+	le32(b + 8, 1);
+	le32(b + 12, 13);
+	memcpy(b + 16, "quiet", 5);
+	le32(b + 24, 6);
+	le32(b + 28, 16 + 48);
+	le32(b + 32, 24);
+	le64(b + 40, 0);
+	le64(b + 48, 0x9f000);
+	le32(b + 56, 1);
+	le64(b + 64, 0x100000);
+	le64(b + 72, 0x100000);
+	le32(b + 80, 3);
+	le32(b + 88, 0);
+	le32(b + 92, 8);
+	le32(b, 96);
+	assert_int_equal(sh_mb2_parse_info(b, 96, &m), SH_MM_OK);
+	assert_int_equal(m.n, 2);
+	expect_range(&m, 1, 0x100000, 0x200000, 3);
+	assert_int_equal(sh_mb2_parse_info(b, 95, &m), SH_MM_ETABLE_PAST_BUFFER);
+	assert_int_equal(sh_mb2_parse_info(b, 7, &m), SH_MM_ETRUNCATED);
+	le32(b, 4);
+	assert_int_equal(sh_mb2_parse_info(b, 96, &m), SH_MM_EHDRSIZE);
+	le32(b, 96);
+	le32(b + 12, 4); /* cmdline tag shorter than its header */
+	assert_int_equal(sh_mb2_parse_info(b, 96, &m), SH_MM_ERECORD_SHORT);
+	le32(b + 12, 200); /* past total_size */
+	assert_int_equal(sh_mb2_parse_info(b, 96, &m), SH_MM_ERECORD_PAST_TABLE);
+	le32(b + 12, 13);
+	le32(b + 24, 99); /* no mmap tag before the end tag */
+	assert_int_equal(sh_mb2_parse_info(b, 96, &m), SH_MM_ENOMEMTAG);
+	le32(b + 24, 6);
+	le32(b + 32, 20); /* the tag's own reasons come through */
+	assert_int_equal(sh_mb2_parse_info(b, 96, &m), SH_MM_EENTRY_SIZE);
+	le32(b + 32, 24);
+	le32(b + 24, 0); /* end tag first */
+	assert_int_equal(sh_mb2_parse_info(b, 96, &m), SH_MM_ENOMEMTAG);
+}
+
 static void test_emit_tables_are_valid(void **state)
 {
 	(void)state;
@@ -1017,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_unaligned_and_image_base),
 		cmocka_unit_test(test_find_low_forward_like_coreboot),
 		cmocka_unit_test(test_mb1_mb2_e820_details),
+		cmocka_unit_test(test_mb2_info),
 		cmocka_unit_test(test_emit_tables_are_valid),
 		cmocka_unit_test(test_every_truncation),
 	};

@@ -345,8 +345,9 @@ static void test_child_round_trip(void **state)
 	static struct sh_mem_range r[CAP], c[CAP], back[CAP];
 	static uint8_t table[8192];
 	static struct sh_heap h;
-	static const enum sh_mm_format fmts[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE, SH_FMT_E820,
-						 SH_FMT_E820_24, SH_FMT_MB1,	 SH_FMT_MB2};
+	static const enum sh_mm_format fmts[] = {SH_FMT_CBTABLE, SH_FMT_CBIMAGE, SH_FMT_MB2INFO,
+						 SH_FMT_E820,	 SH_FMT_E820_24, SH_FMT_MB1,
+						 SH_FMT_MB2};
 	struct host_mem hm;
 	host_alloc(&hm, MiB);
 	for (size_t i = 0; i < nsamples; i++) {

@@ -2,9 +2,9 @@
 /*
  * sh-memmap: read a memory table, print its normalized map and where a heap would go.
  *
- *   sh-memmap FILE [--format auto|cbtable|cbimage|mb1|mb2|e820|e820-24|csv|text]
+ *   sh-memmap FILE [--format auto|cbtable|cbimage|mb1|mb2|mb2info|e820|e820-24|csv|text]
  *                  [--heap SIZE]... [--limit ADDR] [--exclude START-END]... [--cap N]
- *                  [--base ADDR] [--raw] [--emit cbtable|cbimage|mb1|mb2|e820|e820-24 -o OUT]
+ *                  [--base ADDR] [--raw] [--emit cbtable|cbimage|mb1|mb2|mb2info|e820|e820-24 -o OUT]
  *
  * FILE is a binary table (coreboot table or a memory image holding one, multiboot v1 mmap
  * buffer, multiboot2 memory-map tag, raw e820 array) or a text map: CSV lines
@@ -34,6 +34,7 @@ enum in_format {
 	IN_CBIMAGE,
 	IN_MB1,
 	IN_MB2,
+	IN_MB2INFO,
 	IN_E820,
 	IN_E820_24,
 	IN_CSV,
@@ -44,9 +45,10 @@ static const struct {
 	const char *name;
 	enum in_format fmt;
 } in_names[] = {
-	{"auto", IN_AUTO},	 {"cbtable", IN_CB}, {"cbimage", IN_CBIMAGE},
-	{"mb1", IN_MB1},	 {"mb2", IN_MB2},    {"e820", IN_E820},
-	{"e820-24", IN_E820_24}, {"csv", IN_CSV},    {"text", IN_TEXT},
+	{"auto", IN_AUTO}, {"cbtable", IN_CB},	    {"cbimage", IN_CBIMAGE},
+	{"mb1", IN_MB1},   {"mb2", IN_MB2},	    {"mb2info", IN_MB2INFO},
+	{"e820", IN_E820}, {"e820-24", IN_E820_24}, {"csv", IN_CSV},
+	{"text", IN_TEXT},
 };
 
 static const char *prog = "sh-memmap";
@@ -54,7 +56,8 @@ static const char *prog = "sh-memmap";
 static void usage(FILE *to, int status)
 {
 	fprintf(to,
-		"usage: %s FILE [--format auto|cbtable|cbimage|mb1|mb2|e820|e820-24|csv|text]\n"
+		"usage: %s FILE [--format "
+		"auto|cbtable|cbimage|mb1|mb2|mb2info|e820|e820-24|csv|text]\n"
 		"       [--heap SIZE]... [--limit ADDR] [--exclude START-END]... [--cap N]\n"
 		"       [--base ADDR] [--raw] [--emit cbtable|cbimage|mb1|mb2|e820|e820-24 -o "
 		"OUT]\n",
@@ -313,6 +316,12 @@ static int parse_text(char *text, struct rawlist *out, bool csv_only)
 
 /* --- binary tables ----------------------------------------------------------------- */
 
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
 static enum in_format detect(const unsigned char *b, size_t n)
 {
 	struct sh_mem_range tmp[1];
@@ -324,6 +333,11 @@ static enum in_format detect(const unsigned char *b, size_t n)
 	if (n >= 16 && b[0] == 6 && b[1] == 0 && b[2] == 0 && b[3] == 0 &&
 	    sh_memmap_raw(SH_FMT_MB2, b, n, tmp, 0, &cnt) != SH_MM_ESIGNATURE)
 		return IN_MB2;
+	if (n >= 16 && get32(b) == n && get32(b + 4) == 0) {
+		int rc = sh_memmap_raw(SH_FMT_MB2INFO, b, n, tmp, 0, &cnt);
+		if (rc == SH_MM_OK || rc == SH_MM_EOVERFLOW)
+			return IN_MB2INFO;
+	}
 	if (n >= 24 && b[0] >= 20 && b[1] == 0 && b[2] == 0 && b[3] == 0) {
 		int rc = sh_memmap_raw(SH_FMT_MB1, b, n, tmp, 0, &cnt);
 		if (rc == SH_MM_OK || rc == SH_MM_EOVERFLOW)
@@ -356,6 +370,8 @@ static enum sh_mm_format binary_format(enum in_format f)
 		return SH_FMT_MB1;
 	case IN_MB2:
 		return SH_FMT_MB2;
+	case IN_MB2INFO:
+		return SH_FMT_MB2INFO;
 	case IN_E820:
 		return SH_FMT_E820;
 	default:
@@ -451,6 +467,8 @@ int main(int argc, char **argv)
 				emit = SH_FMT_MB1;
 			else if (strcmp(v, "mb2") == 0)
 				emit = SH_FMT_MB2;
+			else if (strcmp(v, "mb2info") == 0)
+				emit = SH_FMT_MB2INFO;
 			else if (strcmp(v, "e820") == 0)
 				emit = SH_FMT_E820;
 			else if (strcmp(v, "e820-24") == 0)
