@@ -72,6 +72,13 @@ struct diffheap {
 	struct dh_counters count;
 };
 
+/* The one-line result of a step, formatted only when steps are printed. */
+#define RESULT(d, ...)                                                                         \
+	do {                                                                                   \
+		if ((d)->trace)                                                                \
+			snprintf((d)->result, sizeof((d)->result), __VA_ARGS__);               \
+	} while (0)
+
 /* A host object that belongs to no heap, for PTR_HOST. */
 static unsigned char host_object[512];
 
@@ -895,8 +902,7 @@ static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, ui
 		return -1;
 	if (c == 0) {
 		d->count.alloc_failed++;
-		snprintf(d->result, sizeof(d->result), "NULL (%s)",
-			 sh_strerror(sh_last_error(&d->heap)));
+		RESULT(d, "NULL (%s)", sh_strerror(sh_last_error(&d->heap)));
 		return 0;
 	}
 	d->count.alloc_ok++;
@@ -936,8 +942,7 @@ static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, ui
 		abort();
 	}
 	d->next_id++;
-	snprintf(d->result, sizeof(d->result), "%s usable %zu", fmt_ptr(d, c, b1, sizeof(b1)),
-		 cu);
+	RESULT(d, "%s usable %zu", fmt_ptr(d, c, b1, sizeof(b1)), cu);
 	return 0;
 }
 
@@ -979,8 +984,7 @@ static int do_free(struct diffheap *d, uintptr_t p)
 	} else if (cr != 0) {
 		d->count.misuse++;
 	}
-	snprintf(d->result, sizeof(d->result), "free(%s): %s", fmt_ptr(d, p, b1, sizeof(b1)),
-		 sh_strerror(cr));
+	RESULT(d, "free(%s): %s", fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(cr));
 	return 0;
 }
 
@@ -1019,8 +1023,7 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 		if (check_misuse_hook(d, "realloc", code, p))
 			return -1;
 		d->count.misuse++;
-		snprintf(d->result, sizeof(d->result), "%s -> NULL (%s)",
-			 fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(code));
+		RESULT(d, "%s -> NULL (%s)", fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(code));
 		return 0;
 	}
 	if (check_misuse_hook(d, "realloc", 0, p))
@@ -1035,14 +1038,13 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 		live_remove(d, (size_t)e);
 		stale_push(d, p);
 		d->count.frees++;
-		snprintf(d->result, sizeof(d->result), "%s -> NULL (freed)",
-			 fmt_ptr(d, p, b1, sizeof(b1)));
+		RESULT(d, "%s -> NULL (freed)", fmt_ptr(d, p, b1, sizeof(b1)));
 		return 0;
 	}
 	if (c == 0) {
 		d->count.realloc_failed++;
-		snprintf(d->result, sizeof(d->result), "%s -> NULL (%s), block kept",
-			 fmt_ptr(d, p, b1, sizeof(b1)), sh_strerror(sh_last_error(&d->heap)));
+		RESULT(d, "%s -> NULL (%s), block kept", fmt_ptr(d, p, b1, sizeof(b1)),
+		       sh_strerror(sh_last_error(&d->heap)));
 		return verify_live(d, (size_t)e, "after a failed realloc");
 	}
 	cu = sh_usable_size(&d->heap, (void *)c);
@@ -1085,8 +1087,8 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 	} else {
 		d->count.realloc_same++;
 	}
-	snprintf(d->result, sizeof(d->result), "%s -> %s usable %zu",
-		 fmt_ptr(d, p, b2, sizeof(b2)), fmt_ptr(d, c, b1, sizeof(b1)), cu);
+	RESULT(d, "%s -> %s usable %zu", fmt_ptr(d, p, b2, sizeof(b2)),
+	       fmt_ptr(d, c, b1, sizeof(b1)), cu);
 	return 0;
 }
 
@@ -1173,8 +1175,7 @@ static int run_op(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touche
 			return dh_fail(d, "I8 differential (usable size)",
 				       "usable_size(%s): core %zu, model %zu, engine %zu",
 				       fmt_ptr(d, p, b1, sizeof(b1)), cu, mu, want);
-		snprintf(d->result, sizeof(d->result), "usable(%s) = %zu",
-			 fmt_ptr(d, p, b1, sizeof(b1)), cu);
+		RESULT(d, "usable(%s) = %zu", fmt_ptr(d, p, b1, sizeof(b1)), cu);
 		*touched = e;
 		return 0;
 	}
