@@ -161,6 +161,8 @@ seeds: $(SH_TRACE)
 	@SH_TRACE=$(SH_TRACE) bash scripts/make-seeds.sh
 HELP += "  seeds               regenerate corpus/<target>/seed-* from fuzz/seeds/<target>/*.trace"
 
-# tests/test_opdecode.c pins the fuzz input format; it links the decoder.
-UNIT_LIBS_test_opdecode += $(O)/san/fuzz/opdecode.o
-$(O)/tests/test_opdecode $(O)/linsan/tests/test_opdecode: $(O)/san/fuzz/opdecode.o
+# tests/test_opdecode.c pins the fuzz input formats; it links the decoders (and the engine,
+# which the boot decoder's setup calls).
+OPDECODE_TEST_OBJS := $(O)/san/fuzz/opdecode.o $(O)/san/fuzz/bootdecode.o $(O)/san/fuzz/diffheap.o
+UNIT_LIBS_test_opdecode += $(OPDECODE_TEST_OBJS)
+$(O)/tests/test_opdecode $(O)/linsan/tests/test_opdecode: $(OPDECODE_TEST_OBJS)

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "bootdecode.h"
 #include "opdecode.h"
 
 static uint64_t rng = 0x1234567u;
@@ -166,12 +167,45 @@ static void test_text_errors(void **state)
 	assert_int_equal(op.idx, 3);
 }
 
+/* Boot inputs: bytes -> input -> bytes, and input -> text -> input, change nothing. */
+static void test_boot_round_trips(void **state)
+{
+	static struct boot_input a, b, c;
+	static uint8_t in[512], out[BOOT_HEADER_BYTES + BOOT_MAX_TABLE];
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		size_t len = next() % sizeof(in), used, n;
+		char line[512], err[160];
+		FILE *f = tmpfile();
+
+		assert_non_null(f);
+		for (size_t i = 0; i < len; i++)
+			in[i] = (uint8_t)next();
+		used = boot_decode(in, len, &a);
+		assert_true(used <= len);
+		n = boot_encode(&a, out, sizeof(out));
+		assert_int_equal(n, BOOT_HEADER_BYTES + a.table_len);
+		assert_int_equal(boot_decode(out, n, &b), n);
+		assert_memory_equal(&a, &b, sizeof(a));
+		boot_format(&a, f);
+		rewind(f);
+		memset(&c, 0, sizeof(c));
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = 0;
+			assert_true(boot_parse_line(line, &c, err, sizeof(err)) >= 0);
+		}
+		fclose(f);
+		assert_memory_equal(&a, &c, sizeof(a));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_bytes), cmocka_unit_test(test_size_codec),
 		cmocka_unit_test(test_align_codec),  cmocka_unit_test(test_round_trips),
-		cmocka_unit_test(test_text_errors),
+		cmocka_unit_test(test_text_errors),  cmocka_unit_test(test_boot_round_trips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
