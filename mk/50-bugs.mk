@@ -29,6 +29,7 @@ BUGS ?=
 MUTATION_SAMPLE ?= 0
 MUTATION_SEED ?= 20261129
 MUTATION_FUZZ ?= 10
+MUTATION_MIN ?= 95
 
 BUGS_ENV = O=$(O) CC=$(CC) CLANG=$(CLANG) BUGS_SECONDS=$(BUGS_SECONDS) BUGS_RUNS=$(BUGS_RUNS) \
 	BUGS_JOBS=$(BUGS_JOBS) BUGS_QUICK_FUZZ=$(BUGS_QUICK_FUZZ) BUGS="$(BUGS)" MAKE="$(MAKE)" \
@@ -53,7 +54,8 @@ check-bugs: | deps-base deps-fuzz
 
 mutation: | deps-base deps-fuzz
 	@O=$(O) MAKE="$(MAKE)" MAKEFLAGS= $(PYTHON) scripts/mutation.py \
-		--sample $(MUTATION_SAMPLE) --seed $(MUTATION_SEED) --fuzz-seconds $(MUTATION_FUZZ)
+		--sample $(MUTATION_SAMPLE) --seed $(MUTATION_SEED) --fuzz-seconds $(MUTATION_FUZZ) \
+		--min-score $(MUTATION_MIN)
 
 # Used by the scripts' sub-makes: bugs-build STEPS="check-unit ..." builds what those need.
 bugs-build: $(foreach s,$(STEPS),$(BUGS_BUILD_$(s)))
