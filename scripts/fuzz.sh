@@ -35,17 +35,22 @@ esac
 
 bash scripts/install-deps.sh base fuzz || exit 1
 mkdir -p "$FUZZ_WORK"
+if [ -z "$FUZZ_TARGETS" ]; then
+	FUZZ_TARGETS=$(grep -lE '^int LLVMFuzzerTestOneInput\(.*\)$' fuzz/*.c | xargs -n1 basename |
+		sed 's/\.c$//')
+fi
+read -r -a targets <<<"$FUZZ_TARGETS"
+bins=()
+for t in "${targets[@]}"; do
+	bins+=("$FUZZ_O/$ENGINE/bin/$t" "$FUZZ_O/replay/bin/$t")
+done
 echo "fuzz: building $ENGINE targets from $CORE_DIR/ (log: $FUZZ_WORK/build.log)"
-if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" "fuzz-build-$ENGINE" \
-	fuzz-build-replay sh-trace >"$FUZZ_WORK/build.log" 2>&1; then
+if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" "${bins[@]}" sh-trace \
+	>"$FUZZ_WORK/build.log" 2>&1; then
 	tail -n 30 "$FUZZ_WORK/build.log"
 	echo "fuzz: build failed" >&2
 	exit 1
 fi
-if [ -z "$FUZZ_TARGETS" ]; then
-	FUZZ_TARGETS=$(ls "$FUZZ_O/$ENGINE/bin/")
-fi
-read -r -a targets <<<"$FUZZ_TARGETS"
 ntargets=${#targets[@]}
 if [ "$ntargets" -eq 0 ]; then
 	echo "fuzz: no targets" >&2
@@ -85,8 +90,8 @@ minimize() {
 	local t=$1 crash=$2 bin=$3 min
 	min="$(dirname "$crash")/min-$(sha1sum "$crash" | cut -c1-12)"
 	if [ "$ENGINE" = afl ]; then
-		AFL_MAP_SIZE=${AFL_MAP_SIZE:-} timeout 120 afl-tmin -m none -i "$crash" -o "$min" -- "$bin" \
-			>"$min.log" 2>&1 || cp "$crash" "$min"
+		timeout 120 afl-tmin -m none -i "$crash" -o "$min" -- "$bin" >"$min.log" 2>&1 ||
+			cp "$crash" "$min"
 	else
 		timeout 120 "$bin" -minimize_crash=1 -max_total_time=15 -exact_artifact_path="$min" \
 			"$crash" >"$min.log" 2>&1
@@ -215,7 +220,14 @@ for t in "${targets[@]}"; do
 		done
 	fi
 	eps=$((execs / el))
+	nmin=0
 	for f in "${newfinds[@]}"; do
+		# Usually one bug behind them all: minimize the first few, list the rest.
+		if [ "$nmin" -ge "${FUZZ_MINIMIZE:-3}" ]; then
+			found+=("$t: $f (not minimized)")
+			continue
+		fi
+		nmin=$((nmin + 1))
 		echo "fuzz: $t found $(basename "$f") after $(($(stat -c %Y "$f") - t0))s; minimizing"
 		min=$(minimize "$t" "$f" "$bin")
 		found+=("$t: $min (trace $min.trace, report $min.report)")
