@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests written for mutants of core/ that the other tests let survive (make mutation): each
+ * pins down a documented figure or boundary that no other test looked at. The mutant a test
+ * kills is named above it (file, the mutated line).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "slotheap.h"
+
+static _Alignas(64) unsigned char buf[1 << 16];
+
+/* Buckets = next power of two >= ceil(nslots / SH_SLOTS_PER_BUCKET), computed here the slow
+ * way. */
+static size_t want_buckets(size_t nslots)
+{
+	size_t need = (nslots + SH_SLOTS_PER_BUCKET - 1) / SH_SLOTS_PER_BUCKET;
+	size_t b = 1;
+
+	while (b < need)
+		b *= 2;
+	return b;
+}
+
+/* heap.c buckets_for: `while (b < need)` -> `while (b <= need)` (twice the buckets whenever
+ * the need is a power of two); also pins the metadata size formula of slotheap.h. */
+static void test_bucket_count_and_meta_bytes(void **state)
+{
+	static const size_t counts[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 63, 64, 65, 255, 1024};
+	(void)state;
+
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		size_t n = counts[k];
+		size_t meta = sh_region_meta_bytes(n);
+		struct sh_heap h;
+		struct sh_region_info ri;
+
+		assert_int_equal(meta, n * 32 + want_buckets(n) * sizeof(uint32_t));
+		assert_int_equal(sh_init(&h), 0);
+		assert_int_equal(sh_add_region(&h, buf, sizeof(buf), n), 0);
+		assert_int_equal(sh_region_info(&h, 0, &ri), 0);
+		assert_int_equal(ri.nslots, n);
+		assert_int_equal(ri.nbuckets, want_buckets(n));
+		assert_ptr_equal(ri.arena,
+				 buf + ((meta + SH_GRANULE - 1) / SH_GRANULE) * SH_GRANULE);
+		assert_int_equal(sh_check(&h, NULL), 0);
+	}
+}
+
+/* heap.c sh_region_meta_bytes: `nslots >= UINT32_MAX` -> `nslots > UINT32_MAX`; the header
+ * promises 0 for a slot count of UINT32_MAX or more, and SH_ETOOBIG from sh_add_region. */
+static void test_meta_bytes_limits(void **state)
+{
+	struct sh_heap h;
+	(void)state;
+
+	assert_int_equal(sh_region_meta_bytes(0), 0);
+	assert_int_equal(sh_region_meta_bytes(UINT32_MAX), 0);
+	assert_int_equal(sh_region_meta_bytes(SIZE_MAX), 0);
+#if SIZE_MAX > UINT32_MAX
+	size_t n = (size_t)UINT32_MAX - 1;
+	assert_int_equal(sh_region_meta_bytes(n), n * 32 + want_buckets(n) * sizeof(uint32_t));
+#endif
+	assert_int_equal(sh_init(&h), 0);
+	assert_int_equal(sh_add_region(&h, buf, sizeof(buf), UINT32_MAX), SH_ETOOBIG);
+	assert_int_equal(h.nregions, 0);
+}
+
+/* util.c sh_invariant_name: `invariant < 0` -> `invariant <= 0` and `> SH_I7_STATS` ->
+ * `>= SH_I7_STATS`: every name in range, "I?" just outside it. */
+static void test_invariant_name_bounds(void **state)
+{
+	(void)state;
+	assert_string_equal(sh_invariant_name(0), "none");
+	assert_string_equal(sh_invariant_name(SH_I1_TILING), "I1 tiling");
+	assert_string_equal(sh_invariant_name(SH_I7_STATS), "I7 statistics");
+	assert_string_equal(sh_invariant_name(SH_I7_STATS + 1), "I?");
+	assert_string_equal(sh_invariant_name(-1), "I?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bucket_count_and_meta_bytes),
+		cmocka_unit_test(test_meta_bytes_limits),
+		cmocka_unit_test(test_invariant_name_bounds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
