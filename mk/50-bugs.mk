@@ -9,10 +9,13 @@
 #                    corpus replay, memory-table check) and every fuzz target, from the
 #                    committed corpus and from an empty one, BUGS_RUNS runs of BUGS_SECONDS
 #                    each; table + $(O)/bugs/bugs.csv. Nightly (about an hour on 2 cores).
-#   check-bugs       make check's share: every catalog bug must be caught by the
-#                    deterministic steps (corpus replay first, then soak, unit tests, memory
-#                    tables; the first step that catches a bug ends its run). Fails if a patch
-#                    no longer applies, does not build, or a bug survives.
+#   check-bugs       make check's share: the bugs listed in fuzz/bugs/check-subset.txt (one
+#                    or two per area) must each be caught by the deterministic steps, run
+#                    against the patched copy in the order check-replay (committed corpus and
+#                    regressions), check-unit, check-soak, check-unit-linear, check-memmap;
+#                    the first step that catches a bug ends its run. Deterministic (no
+#                    fuzzing, fixed seeds), about 2 minutes on 2 cores. Fails if a patch no
+#                    longer applies, does not build, or a bug survives. BUGS=all: every bug.
 #   make mutation    operator mutants of core/*.c (scripts/mutation.py), each run against the
 #                    deterministic steps and a short fuzz run; score, survivors, equivalents.
 #                    MUTATION_SAMPLE=N (fixed seed MUTATION_SEED) for a sampled run.

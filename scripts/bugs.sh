@@ -2,28 +2,41 @@
 # The bug catalog run: applies each fuzz/bugs/*.patch in turn to a copy of core/, rebuilds
 # what tests core/ against that copy, and measures what catches the bug.
 #
-#   scripts/bugs.sh           full run (make bugs): every deterministic step of make check that
-#                             links the patched code, then each fuzz target (libFuzzer), from
-#                             the committed corpus and from an empty corpus, BUGS_RUNS runs of
-#                             at most BUGS_SECONDS each; table and $O/bugs/bugs.csv
-#   scripts/bugs.sh --quick   make check's share (check-bugs): deterministic steps only, in the
-#                             order replay, soak, unit, unit-linear, memmap, stopping at the
-#                             first that catches; every bug must be caught
+#   scripts/bugs.sh           full run (make bugs): make check's deterministic steps, then each
+#                             fuzz target (libFuzzer) from the committed corpus and from an
+#                             empty corpus, BUGS_RUNS runs of at most BUGS_SECONDS each; table
+#                             and $O/bugs/bugs.csv
+#   scripts/bugs.sh --quick   make check's share (check-bugs): the bugs of
+#                             fuzz/bugs/check-subset.txt (BUGS=all: every bug), deterministic
+#                             steps only; every bug must be caught
 #
-# Environment: O (build dir), MAKE, BUGS (numbers or names to run, default all), BUGS_SECONDS,
-# BUGS_RUNS, BUGS_JOBS (fuzz runs in parallel), BUGS_QUICK_FUZZ (seconds of libFuzzer from the
-# corpus for bugs the quick steps miss; 0 = none, deterministic).
+# Deterministic steps, in this order, each the make check target itself run against the
+# patched copy; the first that fails ends the list for that bug: check-replay (the committed
+# corpus and regressions through every target), check-unit, check-soak, check-unit-linear,
+# check-memmap. A step that already fails on the unpatched copy (work in progress elsewhere)
+# is kept, but then catches a bug only with a failure line the unpatched run did not print.
+#
+# Environment: O (build dir), MAKE, BUGS (numbers or names to run), BUGS_SECONDS, BUGS_RUNS,
+# BUGS_JOBS (fuzz runs in parallel), BUGS_QUICK_FUZZ (seconds of libFuzzer from the corpus for
+# bugs the quick steps miss; 0 = none, so that make check stays deterministic).
 #
 # How the copy is built: one work copy $O/bugs/work/core is reset to core/ before each patch
 # (changed files get a fresh time stamp) and a sub-make runs with O=$O/bugs/work/o,
 # CORE_DIR/CORE_SRCS/INCLUDES pointing at it, so only the patched files and what links them
-# are rebuilt. A step or fuzz target whose binaries define none of the patched file's global
-# symbols cannot run the patched code and is reported as n/a.
+# are rebuilt. A patch that no longer applies (patch -F0: context must match exactly) or no
+# longer builds is a FAILURE that says so.
+#
+# n/a: a step whose binaries define none of the patched file's global functions cannot run
+# the patched code. A fuzz target whose committed corpus never executes a function of the
+# patched file (coverage build of the unpatched copy, $O/bugs/reach/<target>.txt) is not
+# fuzzed against that bug either: e.g. the memory-table parser target and heap.c.
 #
 # Time to exposure: wall time from starting the fuzzer to its exit on the first failure,
 # corpus loading included. The median is over BUGS_RUNS runs with a run that did not expose
 # the bug counted as infinite; when the first batch of parallel runs (BUGS_JOBS of them)
-# exposes nothing, the remaining runs are skipped and the cell shows ">Ns 0/k".
+# exposes nothing, the remaining runs are skipped and the cell shows "- 0/k". What caught it:
+# the differential engine's "invariant:" line, else the sanitizer's error kind, a libFuzzer
+# timeout, the failing unit test, or the memory-table check's mismatch.
 set -uo pipefail
 
 quick=0
@@ -78,12 +91,17 @@ drop_header_objects() {
 # One line of the failure output of a log: what caught the bug.
 classify() {
 	local log=$1 v
-	v=$(sed -n 's/^invariant: //p' "$log" | head -n 1)
-	[ -n "$v" ] && { echo "$v"; return; }
+	local inv
+	inv=$(sed -n 's/^invariant: //p' "$log" | head -n 1)
+	case "$inv" in
+	"" | *Sanitizer* | *"memory safety"* | *undefined*) ;;
+	*) echo "$inv"; return ;;
+	esac
 	v=$(grep -oE 'ERROR: AddressSanitizer: [A-Za-z-]+' "$log" | head -n 1 | awk '{print $3}')
 	[ -n "$v" ] && { echo "ASan $v"; return; }
 	v=$(grep -oE 'runtime error: [^,:]*' "$log" | head -n 1 | cut -c16-60)
 	[ -n "$v" ] && { echo "UBSan $v"; return; }
+	[ -n "$inv" ] && { echo "$inv"; return; }
 	grep -q 'ERROR: libFuzzer: timeout' "$log" && { echo "timeout (hang)"; return; }
 	grep -q 'ERROR: libFuzzer: out-of-memory' "$log" && { echo "out of memory"; return; }
 	v=$(grep -E '^(memmap|boot)[a-z_]*: .*(mismatch|differ|expected|wrong|reason)' "$log" |
