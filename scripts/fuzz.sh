@@ -222,9 +222,8 @@ for t in "${targets[@]}"; do
 	eps=$((execs / el))
 	nmin=0
 	for f in "${newfinds[@]}"; do
-		# Usually one bug behind them all: minimize the first few, list the rest.
+		# Usually one bug behind them all: minimize the first few, count the rest.
 		if [ "$nmin" -ge "${FUZZ_MINIMIZE:-3}" ]; then
-			found+=("$t: $f (not minimized)")
 			continue
 		fi
 		nmin=$((nmin + 1))
@@ -234,6 +233,9 @@ for t in "${targets[@]}"; do
 		grep -m1 -E '^invariant:|ERROR: (Address|Undefined)Sanitizer|runtime error' "$min.report" |
 			sed 's/^/    /'
 	done
+	if [ ${#newfinds[@]} -gt "$nmin" ]; then
+		found+=("$t: $((${#newfinds[@]} - nmin)) more input(s) in $work/crashes/, not minimized")
+	fi
 	rows+=("$(printf '%-18s %-9s %10s %8s  %-24s %6s -> %-6s %+6d %7d' "$t" "$ENGINE" "$execs" \
 		"$eps" "$covtxt" "$before" "$after" $((after - before)) ${#newfinds[@]})")
 done
