@@ -35,8 +35,8 @@ MUTATION_FUZZ ?= 10
 MUTATION_MIN ?= 95
 
 BUGS_ENV = O=$(O) CC=$(CC) CLANG=$(CLANG) BUGS_SECONDS=$(BUGS_SECONDS) BUGS_RUNS=$(BUGS_RUNS) \
-	BUGS_JOBS=$(BUGS_JOBS) BUGS_QUICK_FUZZ=$(BUGS_QUICK_FUZZ) BUGS="$(BUGS)" MAKE="$(MAKE)" \
-	MAKEFLAGS=
+	BUGS_JOBS=$(BUGS_JOBS) BUGS_QUICK_FUZZ=$(BUGS_QUICK_FUZZ) BUGS="$(BUGS)" \
+	BUGS_CSV="$(BUGS_CSV)" MAKE="$(MAKE)" MAKEFLAGS=
 
 # What each deterministic step needs built, asked for by scripts/bugs.sh in its sub-make (whose
 # O, CORE_DIR and CORE_SRCS point at the patched copy).

@@ -16,7 +16,8 @@
 # check-memmap. A step that already fails on the unpatched copy (work in progress elsewhere)
 # is kept, but then catches a bug only with a failure line the unpatched run did not print.
 #
-# Environment: O (build dir), MAKE, BUGS (numbers or names to run), BUGS_SECONDS, BUGS_RUNS,
+# Environment: O (build dir), MAKE, BUGS (numbers or names to run), BUGS_CSV (where the CSV
+# goes instead of $O/bugs/bugs.csv or check-bugs.csv), BUGS_SECONDS, BUGS_RUNS,
 # BUGS_JOBS (fuzz runs in parallel), BUGS_QUICK_FUZZ (seconds of libFuzzer from the corpus for
 # bugs the quick steps miss; 0 = none, so that make check stays deterministic).
 #
@@ -54,6 +55,7 @@ W=$root/work
 logs=$root/logs
 mkdir -p "$W" "$logs"
 if [ $quick = 1 ]; then csv=$root/check-bugs.csv; else csv=$root/bugs.csv; fi
+csv=${BUGS_CSV:-$csv}
 t_start=$(date +%s)
 
 now() { date +%s.%N; }
@@ -340,6 +342,7 @@ hdr="$hdr,caught,caught_by,seconds"
 echo "$hdr" >"$csv"
 
 failures=0
+build_errors=0
 n_check=0
 n_corpus=0
 n_empty=0
@@ -400,7 +403,14 @@ for p in "${patches[@]}"; do
 			CORE_SRCS="$(ls "$W"/core/*.c | tr '\n' ' ')" INCLUDES="-I$W/core -Iref -Ifuzz" \
 			"$s" >"$logs/$n.$s.log" 2>&1
 		rc=$?
-		if step_caught "$s" $rc "$logs/$n.$s.log"; then
+		if [ $rc -ne 0 ] && grep -qE '^[^ :]+\.[ch]:[0-9]+:[0-9]+: (fatal )?error:|undefined reference to' \
+			"$logs/$n.$s.log"; then
+			# The step did not build (e.g. sources changed under a running make bugs): no
+			# verdict, and the bug goes on to the next step.
+			cell[$s]="err"
+			build_errors=$((build_errors + 1))
+			printf '        %-18s BUILD ERROR (log %s): no verdict\n' "$s" "$logs/$n.$s.log"
+		elif step_caught "$s" $rc "$logs/$n.$s.log"; then
 			cell[$s]="yes"
 			c=$(classify "$logs/$n.$s.log")
 			[ "$check_caught" = no ] && check_what="${s#check-}: $c"
@@ -560,4 +570,5 @@ if [ $quick = 1 ]; then
 	echo "check-bugs: $caught_total passed, $((failures + ${#survivors[@]})) failed"
 fi
 for s in $broken; do echo "bugs: WARNING: $s fails on the unpatched core (see above)"; done
+[ $build_errors -gt 0 ] && echo "bugs: WARNING: $build_errors step run(s) did not build (err)"
 [ $failures -eq 0 ] && [ ${#survivors[@]} -eq 0 ]

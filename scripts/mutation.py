@@ -283,6 +283,7 @@ class Runner:
         return info
 
 
+BUILD_ERROR = re.compile(r"^[^ :]+\.[ch]:\d+:\d+: (fatal )?error:|undefined reference to", re.M)
 STEPS = ["check-replay", "check-unit", "check-soak", "check-unit-linear", "check-memmap"]
 
 
@@ -374,7 +375,7 @@ def main():
            if broken else ""))
 
     results = []
-    counts = {"killed": 0, "survived": 0, "stillborn": 0, "equivalent": 0}
+    counts = {"killed": 0, "survived": 0, "stillborn": 0, "equivalent": 0, "error": 0}
     for i, m in enumerate(muts, 1):
         tm = time.time()
         status, killer = None, ""
@@ -396,6 +397,10 @@ def main():
                         status, killer = "stillborn", f"does not compile ({s})"
                         break
                 rc = r.submake(s, log=log, timeout=max(60, 5 * base_time.get(s, 60)))
+                if rc != 0 and BUILD_ERROR.search(open(log, errors="replace").read()):
+                    # The step did not build (sources changed under the run): no verdict.
+                    status, killer = "error", f"{s} did not build"
+                    break
                 if rc != 0:
                     status = "killed"
                     killer = s + (" (timeout)" if rc == "timeout" else "")
@@ -474,7 +479,7 @@ def main():
             rep.append(f"  core/{x['file']}:{x['line']}  {x['id']}  {x['killer']}")
     rep.append(f"mutation: score {score:.1f}% ({counts['killed']} killed of {scored}; "
                f"{counts['survived']} survived, {counts['stillborn']} stillborn, "
-               f"{counts['equivalent']} equivalent) in {time.time() - t0:.0f}s")
+               f"{counts['equivalent']} equivalent, {counts['error']} without verdict) in {time.time() - t0:.0f}s")
     text = "\n".join(rep)
     open(os.path.join(r.root, "report.txt"), "w").write(text + "\n")
     print()
