@@ -6,8 +6,9 @@
  *   replay [-n] [-q] path...
  *
  * Directories are read recursively in name order; text companions (*.trace, *.md, *.txt,
- * *.dict, *.options, README*) and hidden files are skipped. Each input runs in a child process,
- * so a crash fails that input only and the run goes on (-n: run in-process, for a debugger).
+ * *.dict, *.options, README*) and hidden files are skipped. The inputs run in a child
+ * process; if one crashes, that input fails and a new child goes on with the next (-n: run
+ * everything in-process, for a debugger).
  * Prints one line per failure and a final "N passed, N failed"; exits 1 if any failed.
  */
 #define _DEFAULT_SOURCE
@@ -76,49 +77,29 @@ static int read_file(const char *path, uint8_t **data, size_t *size)
 	return 0;
 }
 
-static void run_one(const char *path)
-{
-	uint8_t *data;
-	size_t size;
-	pid_t pid;
-	int status;
+/* Every input named on the command line, directories expanded, in order. */
+static char **inputs;
+static size_t ninputs, inputs_cap;
 
-	if (read_file(path, &data, &size) != 0) {
-		printf("FAIL %s: cannot read\n", path);
-		failed++;
-		return;
+static void add_input(const char *path)
+{
+	if (ninputs == inputs_cap) {
+		size_t cap = inputs_cap ? inputs_cap * 2 : 256;
+		char **n = realloc(inputs, cap * sizeof(*n));
+
+		if (!n) {
+			fprintf(stderr, "replay: out of memory\n");
+			exit(2);
+		}
+		inputs = n;
+		inputs_cap = cap;
 	}
-	if (!quiet)
-		printf("RUN  %s (%zu bytes)\n", path, size);
-	fflush(stdout);
-	if (no_fork) {
-		LLVMFuzzerTestOneInput(data, size);
-		free(data);
-		passed++;
-		return;
+	inputs[ninputs] = strdup(path);
+	if (!inputs[ninputs]) {
+		fprintf(stderr, "replay: out of memory\n");
+		exit(2);
 	}
-	pid = fork();
-	if (pid == 0) {
-		LLVMFuzzerTestOneInput(data, size);
-		free(data);
-		/* exit, not _exit: coverage and leak checking run at exit. */
-		exit(0);
-	}
-	free(data);
-	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
-		printf("FAIL %s: cannot run\n", path);
-		failed++;
-		return;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		passed++;
-		return;
-	}
-	failed++;
-	if (WIFSIGNALED(status))
-		printf("FAIL %s: signal %d\n", path, WTERMSIG(status));
-	else
-		printf("FAIL %s: exit status %d\n", path, WEXITSTATUS(status));
+	ninputs++;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -126,13 +107,12 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void run_path(const char *path)
+static void collect(const char *path)
 {
 	struct stat st;
 	DIR *dir;
 	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	size_t first = ninputs;
 
 	if (stat(path, &st) != 0) {
 		printf("FAIL %s: no such file\n", path);
@@ -140,7 +120,7 @@ static void run_path(const char *path)
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		run_one(path);
+		add_input(path);
 		return;
 	}
 	dir = opendir(path);
@@ -150,30 +130,124 @@ static void run_path(const char *path)
 		return;
 	}
 	while ((e = readdir(dir)) != NULL) {
+		char *full;
+
 		if (skipped_name(e->d_name))
 			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap ? cap * 2 : 64) * sizeof(*nn));
-
-			if (!nn)
-				break;
-			names = nn;
-			cap = cap ? cap * 2 : 64;
-		}
-		names[n] = malloc(strlen(path) + strlen(e->d_name) + 2);
-		if (!names[n])
+		full = malloc(strlen(path) + strlen(e->d_name) + 2);
+		if (!full)
 			break;
-		sprintf(names[n], "%s/%s", path, e->d_name);
-		n++;
+		sprintf(full, "%s/%s", path, e->d_name);
+		add_input(full);
+		free(full);
 	}
 	closedir(dir);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
-	for (size_t i = 0; i < n; i++) {
-		run_path(names[i]);
-		free(names[i]);
+	qsort(inputs + first, ninputs - first, sizeof(*inputs), cmp_names);
+	/* Expand the subdirectories found, in place of their entries. */
+	for (size_t i = first; i < ninputs; i++) {
+		if (stat(inputs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			char *sub = inputs[i];
+
+			memmove(&inputs[i], &inputs[i + 1],
+				(ninputs - i - 1) * sizeof(*inputs));
+			ninputs--;
+			collect(sub);
+			free(sub);
+			i--;
+		}
 	}
-	free(names);
+}
+
+/* Runs input i; returns 0, or -1 if it cannot be read. */
+static int run_input(size_t i)
+{
+	uint8_t *data;
+	size_t size;
+
+	if (read_file(inputs[i], &data, &size) != 0)
+		return -1;
+	if (!quiet) {
+		printf("RUN  %s (%zu bytes)\n", inputs[i], size);
+		fflush(stdout);
+	}
+	LLVMFuzzerTestOneInput(data, size);
+	free(data);
+	return 0;
+}
+
+/*
+ * The inputs run in one child process, which reports each input it finished through a
+ * pipe. When the child dies, the input after the last one reported failed; a new child
+ * carries on with the next. So a crash costs one fork, not every input.
+ */
+static void run_all(void)
+{
+	size_t next = 0;
+
+	while (next < ninputs) {
+		int fd[2], status;
+		pid_t pid;
+		size_t done = next, got;
+		uint32_t idx;
+
+		fflush(stdout);
+		if (pipe(fd) != 0 || (pid = fork()) < 0) {
+			printf("FAIL %s: cannot run\n", inputs[next]);
+			failed += ninputs - next;
+			return;
+		}
+		if (pid == 0) {
+			close(fd[0]);
+			for (size_t i = next; i < ninputs; i++) {
+				if (run_input(i) != 0) {
+					printf("FAIL %s: cannot read\n", inputs[i]);
+					fflush(stdout);
+					_exit(3);
+				}
+				idx = (uint32_t)i;
+				if (write(fd[1], &idx, sizeof(idx)) != sizeof(idx))
+					_exit(4);
+			}
+			/* exit, not _exit: coverage and leak checking run at exit. */
+			exit(0);
+		}
+		close(fd[1]);
+		while ((got = (size_t)read(fd[0], &idx, sizeof(idx))) == sizeof(idx))
+			done = (size_t)idx + 1;
+		close(fd[0]);
+		waitpid(pid, &status, 0);
+		passed += done - next;
+		if (done == ninputs && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return;
+		if (done == ninputs) {
+			/* Everything ran, then the exit (leak check, say) failed. */
+			printf("FAIL %s: exit status %d after the last input\n",
+			       inputs[done - 1],
+			       WIFEXITED(status) ? WEXITSTATUS(status)
+						 : 128 + WTERMSIG(status));
+			passed--;
+			failed++;
+			return;
+		}
+		failed++;
+		if (WIFSIGNALED(status))
+			printf("FAIL %s: signal %d\n", inputs[done], WTERMSIG(status));
+		else
+			printf("FAIL %s: exit status %d\n", inputs[done], WEXITSTATUS(status));
+		next = done + 1;
+	}
+}
+
+static void run_in_process(void)
+{
+	for (size_t i = 0; i < ninputs; i++) {
+		if (run_input(i) != 0) {
+			printf("FAIL %s: cannot read\n", inputs[i]);
+			failed++;
+		} else {
+			passed++;
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -196,7 +270,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (; i < argc; i++)
-		run_path(argv[i]);
+		collect(argv[i]);
+	if (no_fork)
+		run_in_process();
+	else
+		run_all();
+	for (size_t k = 0; k < ninputs; k++)
+		free(inputs[k]);
+	free(inputs);
 	printf("%s: %lu passed, %lu failed\n", name, passed, failed);
 	return failed ? 1 : 0;
 }
