@@ -98,7 +98,7 @@ minimize() {
 		[ -f "$min" ] || cp "$crash" "$min"
 	fi
 	to_trace "$t" "$min" "$min.trace"
-	("$FUZZ_O/replay/bin/$t" -n "$min") >"$min.report" 2>&1
+	bash -c '"$0" -n "$1"; exit $?' "$FUZZ_O/replay/bin/$t" "$min" >"$min.report" 2>&1
 	echo "$min"
 }
 

@@ -64,8 +64,8 @@ else
 	echo "triage: minimization did not keep the failure; using the input as it is"
 	min=$CRASH
 fi
-# In a subshell, so that the shell's own "Aborted" notice goes to the report too.
-("$replay" -n "$min") >"$tmp/report" 2>&1
+# Through a child shell, so that its "Aborted" notice goes to the report, not the terminal.
+bash -c '"$0" -n "$1"; exit $?' "$replay" "$min" >"$tmp/report" 2>&1
 
 hash=$(sha1sum "$min" | cut -c1-12)
 dest=corpus/regressions/$TARGET-$hash
