@@ -5,8 +5,9 @@
  *   pool | gap | misalign | meta (slots, buckets) | pad | arena ............ | tail | gap | ...
  *                ^ region base                           ^ round_up(base + meta, G)
  *
- * Every live block the engine hands out holds the pattern of its id, byte j being byte
- * (j % 8) of word(id, j / 8); realloc keeps the id, so the moved prefix must still match.
+ * Every live block the engine hands out holds the pattern of its id: a window of a
+ * pseudo-random buffer starting at an offset derived from the id. realloc keeps the id, so
+ * the moved prefix must still match. Under ASan free blocks are poisoned (see poison()).
  */
 #include <inttypes.h>
 #include <stdarg.h>
