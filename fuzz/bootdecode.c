@@ -17,7 +17,9 @@
 #define RAW_CAP 256
 #define MODEL_MAX 64 /* the placement model is cubic: compare only maps this small */
 
-static const char *const fmt_names[6] = {"?", "cbtable", "mb1", "mb2", "e820", "e820_24"};
+static const char *const fmt_names[BOOT_NFORMATS + 1] = {
+	"?", "cbtable", "mb1", "mb2", "e820", "e820_24", "cbimage", "mb2info",
+};
 
 static uint32_t get16(const uint8_t *p)
 {
@@ -38,7 +40,7 @@ size_t boot_decode(const uint8_t *data, size_t size, struct boot_input *b)
 	memset(h, 0, sizeof(h));
 	memcpy(h, data, size < sizeof(h) ? size : sizeof(h));
 	memset(b, 0, sizeof(*b));
-	b->fmt = (uint8_t)(1 + h[0] % 5);
+	b->fmt = (uint8_t)(1 + h[0] % BOOT_NFORMATS);
 	b->heap_pages = 1 + get16(h + 1) % BOOT_MAX_HEAP_PAGES;
 	b->nslots = 1 + get16(h + 3) % 1024;
 	b->limit = h[5];
@@ -66,7 +68,7 @@ static void put16(uint8_t *p, uint32_t v)
 
 size_t boot_encode(const struct boot_input *b, uint8_t *out, size_t cap)
 {
-	if (cap < BOOT_HEADER_BYTES + b->table_len || b->fmt < 1 || b->fmt > 5 ||
+	if (cap < BOOT_HEADER_BYTES + b->table_len || b->fmt < 1 || b->fmt > BOOT_NFORMATS ||
 	    b->heap_pages < 1 || b->heap_pages > BOOT_MAX_HEAP_PAGES || b->nslots < 1 ||
 	    b->nslots > 1024 || b->static_bytes > BOOT_MAX_STATIC || b->excl_pages > 0xffff ||
 	    b->table_len > BOOT_MAX_TABLE)
@@ -150,7 +152,7 @@ static int boot_field(struct boot_input *b, const char *key, const char *val, ch
 	uint64_t v = 0, w = 0;
 
 	if (strcmp(key, "format") == 0) {
-		for (uint8_t i = 1; i <= 5; i++) {
+		for (uint8_t i = 1; i <= BOOT_NFORMATS; i++) {
 			if (strcmp(val, fmt_names[i]) == 0) {
 				b->fmt = i;
 				return 0;

@@ -4,7 +4,8 @@
  * configuration, then operations in the ops format (opdecode.h). fuzz/README.md documents it.
  *
  * Bytes:
- *   0       table format: 1 + b % 5 (enum sh_mm_format: cbtable, mb1, mb2, e820, e820_24)
+ *   0       table format: 1 + b % 7 (enum sh_mm_format: cbtable, mb1, mb2, e820, e820_24,
+ *           cbimage, mb2info)
  *   1-2     extended heap footprint in 4 KiB pages: 1 + u16 % 256 (4 KiB .. 1 MiB)
  *   3-4     extended region slots: 1 + u16 % 1024
  *   5       placement limit: 0 = 4 GiB, 1 = none (2^64 - 1), n = n * 16 MiB
@@ -12,11 +13,11 @@
  *   8       static region slots (0 = SH_BOOT_STATIC_SLOTS)
  *   9-12    one exclusion: start in 4 KiB pages (u32)
  *   13-14   exclusion length in 4 KiB pages (u16), 0 = no exclusion
- *   15-16   table length (u16), cut to the bytes that remain
+ *   15-16   table length (u16), cut to the bytes that remain and to BOOT_MAX_TABLE
  *   17 ...  the table, then operations as in the ops format (at most OPS_MAX_OPS)
  *
  * Text (sh-trace text --boot), then one op per line as in the ops format:
- *   boot format=<cbtable|mb1|mb2|e820|e820_24> heap=<bytes> slots=<n> limit=<4G|none|bytes>
+ *   boot format=<cbtable|mb1|mb2|e820|e820_24|cbimage|mb2info> heap=<bytes> slots=<n> limit=<4G|none|bytes>
  *        static=<bytes> static_slots=<n> excl=<start>+<length>
  *   table <hex bytes> ...      (repeated lines are concatenated)
  */
@@ -32,7 +33,8 @@
 #include "opdecode.h"
 
 #define BOOT_HEADER_BYTES 17
-#define BOOT_MAX_TABLE 4096
+#define BOOT_MAX_TABLE 8192
+#define BOOT_NFORMATS 7 /* enum sh_mm_format values 1 .. 7 */
 #define BOOT_MAX_HEAP_PAGES 256
 #define BOOT_MAX_STATIC 16384
 /* Pool for the static region, the extended footprint and alignment slack. */
