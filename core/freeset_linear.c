@@ -53,19 +53,23 @@ void sh_fs_update(struct sh_region *r, uint32_t i, struct sh_fs_path *path)
 	(void)path;
 }
 
-uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran)
+uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx)
 {
-	uint32_t i = from == SH_NIL ? r->free_root : NEXT(r, from);
+	uint32_t i = r->free_root;
 
-	while (i != SH_NIL && sh_slot_at(r, i)->size < gran)
+	while (i != SH_NIL && (sh_slot_at(r, i)->size < gran || !accept(r, i, ctx)))
 		i = NEXT(r, i);
 	return i;
 }
 
 uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran, struct sh_fs_path *path)
 {
+	uint32_t i = r->free_root;
+
 	(void)path;
-	return sh_fs_next_fit(r, SH_NIL, gran);
+	while (i != SH_NIL && sh_slot_at(r, i)->size < gran)
+		i = NEXT(r, i);
+	return i;
 }
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)

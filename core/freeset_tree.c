@@ -258,29 +258,25 @@ uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran, struct path *p)
 	}
 }
 
-/* Lowest node of subtree t with offset above lo (any offset if !bounded) and size >= gran. */
-static uint32_t fit_above(const struct sh_region *r, uint32_t t, bool bounded, uint32_t lo,
-			  uint32_t gran)
+/* In-order walk of subtree t that skips every subtree holding no block of gran granules. */
+static uint32_t scan_from(const struct sh_region *r, uint32_t t, uint32_t gran,
+			  sh_fs_accept accept, void *ctx)
 {
 	while (t != SH_NIL && subtree_max(r, t) >= gran) {
 		const struct sh_slot *s = sh_slot_at(r, t);
-		if (!bounded || s->off > lo) {
-			uint32_t x = fit_above(r, s->link[0], bounded, lo, gran);
-			if (x != SH_NIL)
-				return x;
-			if (s->size >= gran)
-				return t;
-		}
+		uint32_t x = scan_from(r, s->link[0], gran, accept, ctx);
+		if (x != SH_NIL)
+			return x;
+		if (s->size >= gran && accept(r, t, ctx))
+			return t;
 		t = s->link[1];
 	}
 	return SH_NIL;
 }
 
-uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran)
+uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx)
 {
-	if (from == SH_NIL)
-		return sh_fs_first_fit(r, gran, NULL);
-	return fit_above(r, r->free_root, true, sh_slot_at(r, from)->off, gran);
+	return scan_from(r, r->free_root, gran, accept, ctx);
 }
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)

@@ -388,29 +388,39 @@ static uint32_t aligned_start(const struct sh_region *r, const struct sh_slot *f
 	return f->off + gap;
 }
 
+struct align_fit {
+	uintptr_t align;
+	uint32_t gran;
+	uint32_t at; /* out: where the block starts */
+};
+
+/* A candidate fits if its aligned start leaves room and its front gap (if any) can get a slot. */
+static bool accept_aligned(const struct sh_region *r, uint32_t i, void *ctx)
+{
+	struct align_fit *c = ctx;
+	const struct sh_slot *f = slot(r, i);
+
+	c->at = aligned_start(r, f, c->align, c->gran);
+	return c->at != UINT32_MAX && (c->at == f->off || r->spare != SH_NIL);
+}
+
 void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
 {
-	uint32_t gran;
+	struct align_fit c;
 
 	if (!h)
 		return NULL;
 	if (align == 0 || (align & (align - 1)))
 		return alloc_failed(h, SH_EALIGN);
-	if (size_to_gran(size, &gran))
+	if (size_to_gran(size, &c.gran))
 		return alloc_failed(h, SH_EOVERFLOW);
-	if (align < SH_GRANULE)
-		align = SH_GRANULE;
+	c.align = align < SH_GRANULE ? SH_GRANULE : (uintptr_t)align;
 
 	for (unsigned i = 0; i < h->nregions; i++) {
 		struct sh_region *r = &h->region[i];
-		for (uint32_t fi = sh_fs_next_fit(r, SH_NIL, gran); fi != SH_NIL;
-		     fi = sh_fs_next_fit(r, fi, gran)) {
-			const struct sh_slot *f = slot(r, fi);
-			uint32_t at = aligned_start(r, f, (uintptr_t)align, gran);
-			if (at == UINT32_MAX || (at != f->off && r->spare == SH_NIL))
-				continue;
-			return carve(r, fi, at, gran, NULL);
-		}
+		uint32_t fi = sh_fs_scan(r, c.gran, accept_aligned, &c);
+		if (fi != SH_NIL)
+			return carve(r, fi, c.at, c.gran, NULL);
 	}
 	return alloc_failed(h, SH_ENOMEM);
 }

@@ -86,9 +86,11 @@ struct sh_fs_path {
 /* Lowest-addressed free block of at least gran granules, or SH_NIL; fills *path (may be NULL)
  * with the way to it. */
 uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran, struct sh_fs_path *path);
-/* Lowest-addressed free block (from `from` on, SH_NIL = from the lowest) whose size is at
- * least gran; used by memalign to walk candidates in address order. */
-uint32_t sh_fs_next_fit(struct sh_region *r, uint32_t from, uint32_t gran);
+/* Offers each free block of at least gran granules to accept(), in address order, until it
+ * returns true; returns that block or SH_NIL. Used by memalign, whose fit depends on the
+ * block's address as well as its size. */
+typedef bool (*sh_fs_accept)(const struct sh_region *r, uint32_t i, void *ctx);
+uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx);
 void sh_fs_insert(struct sh_region *r, uint32_t i);
 /* Removes block i. path is NULL or the path sh_fs_first_fit found to i (it is consumed). */
 void sh_fs_remove(struct sh_region *r, uint32_t i, struct sh_fs_path *path);
