@@ -25,8 +25,8 @@ the original), each with its reason; they are not run and do not count.
 
 Each mutant is written into a work copy ($O/mutation/work/core) and checked by a sub-make with
 CORE_DIR/CORE_SRCS/INCLUDES pointing at it, in this order, stopping at the first that fails:
-build (a mutant that does not compile under the project's warnings is "stillborn" and does
-not count), corpus replay, unit tests, soak, unit tests against the SH_LINEAR build, the
+build (with -Wno-error, so that a mutant the compiler merely warns about is still run; one
+that does not compile at all is "stillborn" and does not count), corpus replay, unit tests, soak, unit tests against the SH_LINEAR build, the
 memory-table check (memory-table files only), then --fuzz-seconds of libFuzzer from the
 committed corpus on each fuzz target whose corpus runs code of the mutated file (from
 $O/bugs/reach/, written by make bugs; every target when absent). SH_LINEAR-only code
@@ -249,7 +249,7 @@ class Runner:
                                if f.endswith(".c")))
         cmd = [self.make, "--no-print-directory", "-s", "-j2", f"O={self.work}/o",
                f"CORE_DIR={self.core}", f"CORE_SRCS={srcs}",
-               f"INCLUDES=-I{self.core} -Iref -Ifuzz"] + list(targets)
+               f"INCLUDES=-I{self.core} -Iref -Ifuzz", "CFLAGS=-Wno-error"] + list(targets)
         env = dict(os.environ)
         env.pop("MAKEFLAGS", None)
         env.pop("MAKELEVEL", None)

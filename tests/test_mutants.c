@@ -8,9 +8,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
+#include "memmap.h"
 #include "slotheap.h"
 
 static _Alignas(64) unsigned char buf[1 << 16];
@@ -83,12 +85,100 @@ static void test_invariant_name_bounds(void **state)
 	assert_string_equal(sh_invariant_name(-1), "I?");
 }
 
+/* Maps the placed heap of test_boot_result_fully_set onto buf. */
+static void *phys_to_buf(void *ctx, uint64_t phys, uint64_t size)
+{
+	(void)ctx;
+	(void)phys;
+	return size <= sizeof(buf) ? buf : NULL;
+}
+
+/* boot.c sh_boot_init: deleting `res->static_region = 0;`, `res->extended_region = 0;` or
+ * the other resets: every field of the result is set, whatever the caller left in it. */
+static void test_boot_result_fully_set(void **state)
+{
+	struct sh_mem_range ram = {0x100000, 0x200000, SH_MEM_RAM};
+	struct sh_memmap map = {&ram, 1, 1, 1};
+	struct sh_heap h;
+	struct sh_boot_config cfg;
+	struct sh_boot_result res;
+	(void)state;
+
+	/* A static region only. */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.static_base = buf;
+	cfg.static_size = sizeof(buf);
+	memset(&res, 0xff, sizeof(res));
+	assert_int_equal(sh_boot_init(&h, NULL, &cfg, &res), SH_MM_OK);
+	assert_true(res.have_static);
+	assert_false(res.have_extended);
+	assert_int_equal(res.static_region, 0);
+	assert_int_equal(res.extended_region, 0);
+	assert_int_equal(res.place_error, SH_MM_OK);
+	assert_int_equal(res.heap_error, SH_OK);
+	assert_int_equal(h.nregions, 1);
+
+	/* An extended region only: the static fields must still be reset. */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.heap_size = sizeof(buf);
+	cfg.nslots = 16;
+	cfg.phys_to_ptr = phys_to_buf;
+	memset(&res, 0xff, sizeof(res));
+	assert_int_equal(sh_boot_init(&h, &map, &cfg, &res), SH_MM_OK);
+	assert_false(res.have_static);
+	assert_true(res.have_extended);
+	assert_int_equal(res.static_region, 0);
+	assert_int_equal(res.extended_region, 0);
+	assert_int_equal(res.place_error, SH_MM_OK);
+	assert_int_equal(res.heap_error, SH_OK);
+	assert_true(res.place.start == 0x200000 - sizeof(buf));
+	assert_true(res.place.end == 0x200000);
+	assert_int_equal(h.nregions, 1);
+}
+
+/* boot.c parse_num: the overflow test `x > UINT64_MAX / base || x * base > UINT64_MAX - d`
+ * and its constants: the largest value parses, one more does not, in both bases. */
+static void test_boot_options_overflow_bounds(void **state)
+{
+	static const struct {
+		const char *s;
+		int applied;
+		uint64_t size;
+	} cases[] = {
+		{"slotheap.size=18446744073709551615", 1, UINT64_MAX},
+		{"slotheap.size=18446744073709551616", -1, 0},
+		{"slotheap.size=18446744073709551619", -1, 0},
+		{"slotheap.size=20000000000000000000", -1, 0},
+		{"slotheap.size=0xffffffffffffffff", 1, UINT64_MAX},
+		{"slotheap.size=0x10000000000000000", -1, 0},
+		{"slotheap.size=0x10000000000000001", -1, 0},
+		{"slotheap.size=0x1000000000000000f", -1, 0},
+		{"slotheap.size=17179869183G", 1, UINT64_C(17179869183) << 30},
+		{"slotheap.size=17179869184G", -1, 0},
+		{"slotheap.size=0x1F", 1, 31},
+		{"slotheap.size=0xa", 1, 10},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sh_boot_config cfg;
+
+		memset(&cfg, 0, sizeof(cfg));
+		print_message("%s\n", cases[i].s);
+		assert_int_equal(sh_boot_options(cases[i].s, strlen(cases[i].s), &cfg),
+				 cases[i].applied);
+		assert_true(cfg.heap_size == cases[i].size);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket_count_and_meta_bytes),
 		cmocka_unit_test(test_meta_bytes_limits),
 		cmocka_unit_test(test_invariant_name_bounds),
+		cmocka_unit_test(test_boot_result_fully_set),
+		cmocka_unit_test(test_boot_options_overflow_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
