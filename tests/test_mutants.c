@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "memmap.h"
+#include "sh_internal.h"
 #include "slotheap.h"
 
 static _Alignas(64) unsigned char buf[1 << 16];
@@ -171,6 +172,60 @@ static void test_boot_options_overflow_bounds(void **state)
 	}
 }
 
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* cbtable.c walk_records: `tb - off < 8` -> `tb + off < 8`. A table that promises two records
+ * but holds one, exactly filling table_bytes, is ERECORD_PAST_TABLE; the zero bytes after it
+ * in the buffer must not be read as a second record (which would say ERECORD_SHORT). */
+static void test_cb_more_records_than_table(void **state)
+{
+	unsigned char img[24 + 28 + 16];
+	struct sh_mem_range out_r[4];
+	struct sh_memmap out;
+	(void)state;
+
+	memset(img, 0, sizeof(img));
+	memcpy(img, "LBIO", 4);
+	put32(img + 4, 24);
+	put32(img + 12, 28);
+	put32(img + 20, 2); /* table_entries: one more than there is */
+	put32(img + 24, SH_CB_TAG_MEMORY);
+	put32(img + 28, 28);
+	put32(img + 32, 0x100000); /* start */
+	put32(img + 40, 0x100000); /* size */
+	put32(img + 48, SH_MEM_RAM);
+	put32(img + 16, sh_cb_checksum(img + 24, 28));
+	put32(img + 8, sh_cb_checksum(img, 24));
+	sh_memmap_init(&out, out_r, 4);
+	assert_int_equal(sh_cb_parse(img, sizeof(img), 0, 0, &out, NULL),
+			 SH_MM_ERECORD_PAST_TABLE);
+	put32(img + 20, 1);
+	put32(img + 8, 0);
+	put32(img + 8, sh_cb_checksum(img, 24));
+	assert_int_equal(sh_cb_parse(img, sizeof(img), 0, 0, &out, NULL), SH_MM_OK);
+	assert_int_equal(out.n, 1);
+}
+
+/* check.c check_index: `f == 0 && nodes != tagged` -> `f != 0 && ...`. A free block that is
+ * in the address chain but not in the free index is an I2 failure, reported first. */
+static void test_check_free_block_missing_from_index(void **state)
+{
+	struct sh_heap h;
+	struct sh_check_report rep;
+	(void)state;
+
+	assert_int_equal(sh_init(&h), 0);
+	assert_int_equal(sh_add_region(&h, buf, sizeof(buf), 8), 0);
+	h.region[0].free_root = SH_NIL;
+	assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
+	assert_int_equal(rep.invariant, SH_I2_SLOTS);
+	assert_int_equal(rep.region, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +234,8 @@ int main(void)
 		cmocka_unit_test(test_invariant_name_bounds),
 		cmocka_unit_test(test_boot_result_fully_set),
 		cmocka_unit_test(test_boot_options_overflow_bounds),
+		cmocka_unit_test(test_cb_more_records_than_table),
+		cmocka_unit_test(test_check_free_block_missing_from_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
