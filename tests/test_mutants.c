@@ -226,6 +226,21 @@ static void test_check_free_block_missing_from_index(void **state)
 	assert_int_equal(rep.region, 0);
 }
 
+/* place.c piece_bot: `excl.end > excl.start` -> `>=`. An empty exclusion excludes nothing: it
+ * must not cut the RAM range into two pieces. */
+static void test_place_empty_exclusion_ignored(void **state)
+{
+	struct sh_mem_range ram = {0x100000, 0x200000, SH_MEM_RAM};
+	struct sh_memmap map = {&ram, 1, 1, 1};
+	struct sh_mem_range empty = {0x1f0000, 0x1f0000, SH_MEM_RESERVED};
+	struct sh_placement pl;
+	(void)state;
+
+	assert_int_equal(sh_place(&map, 0x20000, SH_PLACE_LIMIT_4G, &empty, 1, &pl), SH_MM_OK);
+	assert_true(pl.start == 0x1e0000);
+	assert_true(pl.end == 0x200000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_boot_options_overflow_bounds),
 		cmocka_unit_test(test_cb_more_records_than_table),
 		cmocka_unit_test(test_check_free_block_missing_from_index),
+		cmocka_unit_test(test_place_empty_exclusion_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
