@@ -7,12 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-O=${O:-build}
-CORE_DIR=${CORE_DIR:-core}
-tag=$(echo "${CORE_DIR%/}" | tr / _)
-FUZZ_O=${FUZZ_O:-$O/fuzz/$tag}
-FUZZ_WORK=${FUZZ_WORK:-$O/fuzz-work/$tag}
-MAKE=${MAKE:-make}
+. scripts/fuzz-env.sh
 FUZZ_TARGETS=${FUZZ_TARGETS:-}
 MERGE_FLAGS=${MERGE_FLAGS--use_counters=0}
 

@@ -5,11 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-O=${O:-build}
-CORE_DIR=${CORE_DIR:-core}
-tag=$(echo "${CORE_DIR%/}" | tr / _)
-FUZZ_O=${FUZZ_O:-$O/fuzz/$tag}
-FUZZ_WORK=${FUZZ_WORK:-$O/fuzz-work/$tag}
+. scripts/fuzz-env.sh
 FUZZ_TARGETS=${FUZZ_TARGETS:-$(ls "$FUZZ_O/cov/bin/")}
 LLVM_PROFDATA=${LLVM_PROFDATA:-llvm-profdata}
 LLVM_COV=${LLVM_COV:-llvm-cov}

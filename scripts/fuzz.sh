@@ -13,15 +13,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-O=${O:-build}
-CORE_DIR=${CORE_DIR:-core}
-tag=$(echo "${CORE_DIR%/}" | tr / _)
-FUZZ_O=${FUZZ_O:-$O/fuzz/$tag}
-FUZZ_WORK=${FUZZ_WORK:-$O/fuzz-work/$tag}
+. scripts/fuzz-env.sh
 FUZZ_SECONDS=${FUZZ_SECONDS:-180}
 ENGINE=${ENGINE:-libfuzzer}
 JOBS=${JOBS:-1}
-MAKE=${MAKE:-make}
 SH_TRACE=${SH_TRACE:-$O/sh-trace}
 FUZZ_TARGETS=${FUZZ_TARGETS:-}
 

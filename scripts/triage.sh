@@ -9,12 +9,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-O=${O:-build}
-CORE_DIR=${CORE_DIR:-core}
-tag=$(echo "${CORE_DIR%/}" | tr / _)
-FUZZ_O=${FUZZ_O:-$O/fuzz/$tag}
+. scripts/fuzz-env.sh
 ENGINE=${ENGINE:-libfuzzer}
-MAKE=${MAKE:-make}
 SH_TRACE=${SH_TRACE:-$O/sh-trace}
 CRASH=${CRASH:-}
 TARGET=${TARGET:-}
