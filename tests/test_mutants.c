@@ -210,6 +210,45 @@ static void test_cb_more_records_than_table(void **state)
 	assert_int_equal(out.n, 1);
 }
 
+/* A coreboot table at img + at whose only record forwards to physical address target. */
+static void put_forward_table(unsigned char *img, uint32_t at, uint32_t target)
+{
+	unsigned char *p = img + at;
+
+	memcpy(p, "LBIO", 4);
+	put32(p + 4, 24);
+	put32(p + 8, 0);
+	put32(p + 12, 16);
+	put32(p + 20, 1);
+	put32(p + 24, SH_CB_TAG_FORWARD);
+	put32(p + 28, 16);
+	put32(p + 32, target);
+	put32(p + 36, 0);
+	put32(p + 16, sh_cb_checksum(p + 24, 16));
+	put32(p + 8, sh_cb_checksum(p, 24));
+}
+
+/* Bug catalog 43 (cbtable.c mm_cb_resolve: the loop check skips the table being left). A
+ * chain that uses every allowed hop and ends in a table forwarding to itself is a loop, not
+ * one hop too many. */
+static void test_cb_forward_self_loop_at_hop_limit(void **state)
+{
+	unsigned char img[64 * (SH_CB_MAX_FORWARDS + 1)];
+	struct sh_mem_range out_r[4];
+	struct sh_memmap out;
+	(void)state;
+
+	memset(img, 0, sizeof(img));
+	for (uint32_t k = 0; k < SH_CB_MAX_FORWARDS; k++)
+		put_forward_table(img, 64 * k, 64 * (k + 1));
+	put_forward_table(img, 64 * SH_CB_MAX_FORWARDS, 64 * SH_CB_MAX_FORWARDS);
+	sh_memmap_init(&out, out_r, 4);
+	assert_int_equal(sh_cb_parse(img, sizeof(img), 0, 0, &out, NULL), SH_MM_EFORWARD_LOOP);
+	/* A table forwarding to itself straight away. */
+	assert_int_equal(sh_cb_parse(img, sizeof(img), 0, 64 * SH_CB_MAX_FORWARDS, &out, NULL),
+			 SH_MM_EFORWARD_LOOP);
+}
+
 /* check.c check_index: `f == 0 && nodes != tagged` -> `f != 0 && ...`. A free block that is
  * in the address chain but not in the free index is an I2 failure, reported first. */
 static void test_check_free_block_missing_from_index(void **state)
@@ -250,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_boot_result_fully_set),
 		cmocka_unit_test(test_boot_options_overflow_bounds),
 		cmocka_unit_test(test_cb_more_records_than_table),
+		cmocka_unit_test(test_cb_forward_self_loop_at_hop_limit),
 		cmocka_unit_test(test_check_free_block_missing_from_index),
 		cmocka_unit_test(test_place_empty_exclusion_ignored),
 	};
