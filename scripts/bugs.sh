@@ -114,7 +114,7 @@ classify() {
 	v=$(grep -E '^check-memmap: .*expected' "$log" | head -n 1 | cut -c15-60)
 	[ -n "$v" ] && { echo "memmap answers: $v"; return; }
 	grep -q 'ERROR: libFuzzer: deadly signal' "$log" && { echo "signal (abort)"; return; }
-	v=$(grep -E '^FAIL ' "$log" | head -n 1 | sed 's/.*: //')
+	v=$(grep -E '^ *FAIL ' "$log" | head -n 1 | sed -E 's/^ *FAIL corpus\/([^/]*)\/.*: /\1: /')
 	[ -n "$v" ] && { echo "$v"; return; }
 	echo "failed (see log)"
 }
@@ -273,7 +273,11 @@ for p in fuzz/bugs/*.patch; do
 	if [ -n "$ONLY" ]; then
 		hit=0
 		for w in ${ONLY//,/ }; do
-			case "$n" in "$w" | "$w"-* | *"$w"*) hit=1 ;; esac
+			# A number names the bug with that number; other words match names.
+			case "$w" in
+			[0-9] | [0-9][0-9]) case "$n" in "$(printf '%02d' "$((10#$w))")"-*) hit=1 ;; esac ;;
+			*) case "$n" in *"$w"*) hit=1 ;; esac ;;
+			esac
 		done
 		[ $hit = 1 ] || continue
 	fi
