@@ -35,13 +35,19 @@ static uint32_t max2(uint32_t a, uint32_t b)
 	return a > b ? a : b;
 }
 
+/* Largest block in the subtree of node s, from its own size and its children's maxima. */
+static uint32_t max_below(const struct sh_region *r, const struct sh_slot *s)
+{
+	return max2(s->size, max2(subtree_max(r, s->link[0]), subtree_max(r, s->link[1])));
+}
+
 /* Recomputes height and maximum of node i from its children. */
 static void pull(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = sh_slot_at(r, i);
 
 	s->height = (uint8_t)(1 + max2(height(r, s->link[0]), height(r, s->link[1])));
-	s->max = max2(s->size, max2(subtree_max(r, s->link[0]), subtree_max(r, s->link[1])));
+	s->max = max_below(r, s);
 }
 
 static uint32_t rotate_right(struct sh_region *r, uint32_t i)
@@ -226,8 +232,7 @@ void sh_fs_update(struct sh_region *r, uint32_t i, struct path *found)
 	path_push(p, i, 0);
 	for (unsigned k = p->n; k-- > 0;) {
 		struct sh_slot *s = sh_slot_at(r, p->node[k]);
-		uint32_t m = max2(s->size,
-				  max2(subtree_max(r, s->link[0]), subtree_max(r, s->link[1])));
+		uint32_t m = max_below(r, s);
 		if (m == s->max)
 			return;
 		s->max = m;
