@@ -33,9 +33,8 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 		r->free_root = i;
 }
 
-void sh_fs_remove(struct sh_region *r, uint32_t i, struct sh_fs_path *path)
+void sh_fs_remove(struct sh_region *r, uint32_t i)
 {
-	(void)path;
 	uint32_t prev = PREV(r, i), next = NEXT(r, i);
 
 	if (prev != SH_NIL)
@@ -46,11 +45,10 @@ void sh_fs_remove(struct sh_region *r, uint32_t i, struct sh_fs_path *path)
 		PREV(r, next) = prev;
 }
 
-void sh_fs_update(struct sh_region *r, uint32_t i, struct sh_fs_path *path)
+void sh_fs_update(struct sh_region *r, uint32_t i)
 {
 	(void)r;
 	(void)i;
-	(void)path;
 }
 
 uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx)
@@ -62,11 +60,10 @@ uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accep
 	return i;
 }
 
-uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran, struct sh_fs_path *path)
+uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
 {
 	uint32_t i = r->free_root;
 
-	(void)path;
 	while (i != SH_NIL && sh_slot_at(r, i)->size < gran)
 		i = NEXT(r, i);
 	return i;

@@ -73,7 +73,7 @@ static void spare_give(struct sh_region *r, uint32_t i)
 	s->list = SH_LIST_SPARE;
 	s->off = 0;
 	s->size = 0;
-	s->below = s->above = s->link[1] = SH_NIL;
+	s->below = s->above = s->link[1] = s->parent = SH_NIL;
 	s->max = 0;
 	s->height = 0;
 	s->link[0] = r->spare;
@@ -279,10 +279,8 @@ static void *make_live(struct sh_region *r, uint32_t i)
 }
 
 /* Takes [at, at + gran) out of free block fi. The caller has checked that it fits and that a
- * front gap (at > start) can have a spare slot. Rule 4 decides the tail. path is NULL or the
- * free index's path to fi. */
-static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran,
-		   struct sh_fs_path *path)
+ * front gap (at > start) can have a spare slot. Rule 4 decides the tail. */
+static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
 {
 	struct sh_slot *f = slot(r, fi);
 	uint32_t tail = sh_end_of(f) - (at + gran);
@@ -290,7 +288,7 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran,
 
 	if (at == f->off) {
 		if (tail == 0 || r->spare == SH_NIL) {
-			sh_fs_remove(r, fi, path);
+			sh_fs_remove(r, fi);
 			r->nfree--;
 			return make_live(r, fi);
 		}
@@ -300,7 +298,7 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran,
 		slot(r, li)->size = gran;
 		f->off = at + gran;
 		f->size = tail;
-		sh_fs_update(r, fi, path);
+		sh_fs_update(r, fi);
 		return make_live(r, li);
 	}
 
@@ -310,7 +308,7 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran,
 	l->off = at;
 	l->size = gran;
 	f->size = at - f->off;
-	sh_fs_update(r, fi, path);
+	sh_fs_update(r, fi);
 	if (tail) {
 		if (r->spare == SH_NIL) {
 			l->size += tail;
@@ -334,10 +332,9 @@ static void *malloc_gran(struct sh_heap *h, unsigned mask, uint32_t gran)
 		if (!(mask & (1u << i)))
 			continue;
 		struct sh_region *r = &h->region[i];
-		struct sh_fs_path path;
-		uint32_t fi = sh_fs_first_fit(r, gran, &path);
+		uint32_t fi = sh_fs_first_fit(r, gran);
 		if (fi != SH_NIL)
-			return carve(r, fi, slot(r, fi)->off, gran, &path);
+			return carve(r, fi, slot(r, fi)->off, gran);
 	}
 	return NULL;
 }
@@ -420,7 +417,7 @@ void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
 		struct sh_region *r = &h->region[i];
 		uint32_t fi = sh_fs_scan(r, c.gran, accept_aligned, &c);
 		if (fi != SH_NIL)
-			return carve(r, fi, c.at, c.gran, NULL);
+			return carve(r, fi, c.at, c.gran);
 	}
 	return alloc_failed(h, SH_ENOMEM);
 }
@@ -469,19 +466,19 @@ static void release(struct sh_region *r, uint32_t bi)
 		spare_give(r, bi);
 		if (is_free(r, hi)) {
 			l->size += slot(r, hi)->size;
-			sh_fs_remove(r, hi, NULL);
+			sh_fs_remove(r, hi);
 			chain_unlink(r, hi);
 			spare_give(r, hi);
 			r->nfree--;
 		}
-		sh_fs_update(r, lo, NULL);
+		sh_fs_update(r, lo);
 	} else if (is_free(r, hi)) {
 		struct sh_slot *u = slot(r, hi);
 		u->off = b->off;
 		u->size += b->size;
 		chain_unlink(r, bi);
 		spare_give(r, bi);
-		sh_fs_update(r, hi, NULL);
+		sh_fs_update(r, hi);
 	} else {
 		b->list = SH_LIST_FREE;
 		sh_fs_insert(r, bi);
@@ -529,7 +526,7 @@ static void shrink_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 		struct sh_slot *u = slot(r, b->above);
 		u->off -= cut;
 		u->size += cut;
-		sh_fs_update(r, b->above, NULL);
+		sh_fs_update(r, b->above);
 	} else if (r->spare != SH_NIL) {
 		uint32_t ti = spare_take(r);
 		chain_after(r, bi, ti);
@@ -556,14 +553,14 @@ static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 	uint32_t need = gran - b->size;
 
 	if (u->size == need) {
-		sh_fs_remove(r, ui, NULL);
+		sh_fs_remove(r, ui);
 		chain_unlink(r, ui);
 		spare_give(r, ui);
 		r->nfree--;
 	} else {
 		u->off += need;
 		u->size -= need;
-		sh_fs_update(r, ui, NULL);
+		sh_fs_update(r, ui);
 	}
 	b->size = gran;
 	r->live_gran += need;

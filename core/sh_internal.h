@@ -8,7 +8,7 @@
  *   base                                  arena                                     end
  *   | slots[nslots] | buckets[nbuckets] |pad| block | block | block | ... | block |
  *
- * Offsets and sizes inside a region are kept in granules as uint32_t, so a slot is 32 bytes
+ * Offsets and sizes inside a region are kept in granules as uint32_t, so a slot is 36 bytes
  * on every target and an arena holds up to UINT32_MAX granules.
  */
 #ifndef SH_INTERNAL_H
@@ -36,13 +36,14 @@ struct sh_slot {
 	 * link[1]: right child (free tree) or previous free block (SH_LINEAR).
 	 */
 	uint32_t link[2];
+	uint32_t parent; /* free tree: parent node, SH_NIL at the root */
 	uint32_t max;	 /* free tree: largest block size in this subtree */
 	uint8_t list;	 /* enum sh_list */
 	uint8_t height;	 /* free tree: AVL height of this subtree (a leaf is 1) */
-	uint16_t unused; /* keeps the slot at 32 bytes; zero */
+	uint16_t unused; /* zero; the slot is a whole number of uint32_t */
 };
 
-_Static_assert(sizeof(struct sh_slot) == 32, "a slot is 32 bytes on every target");
+_Static_assert(sizeof(struct sh_slot) == SH_SLOT_BYTES, "a slot is 36 bytes on every target");
 _Static_assert((SH_GRANULE & (SH_GRANULE - 1)) == 0, "SH_GRANULE is a power of two");
 _Static_assert(SH_GRANULE >= 2 * sizeof(void *), "SH_GRANULE holds two pointers");
 _Static_assert(SH_MAX_REGIONS >= 1 && SH_MAX_REGIONS <= 32, "region masks are 32 bits");
@@ -74,29 +75,17 @@ static inline uint32_t sh_bucket_of(const struct sh_region *r, uint32_t off)
  * sorted list. Callers keep every other field (phys links, counters) themselves.
  */
 
-/* The path from the free tree's root down to a block, as a search found it, so that the block
- * can then be resized or removed without searching again. node[k] sits at depth k; dir[k] is
- * the child taken below it. SH_LINEAR ignores it. */
-struct sh_fs_path {
-	uint32_t node[SH_MAX_HEIGHT];
-	uint8_t dir[SH_MAX_HEIGHT];
-	unsigned n;
-};
-
-/* Lowest-addressed free block of at least gran granules, or SH_NIL; fills *path (may be NULL)
- * with the way to it. */
-uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran, struct sh_fs_path *path);
+/* Lowest-addressed free block of at least gran granules, or SH_NIL. */
+uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran);
 /* Offers each free block of at least gran granules to accept(), in address order, until it
  * returns true; returns that block or SH_NIL. Used by memalign, whose fit depends on the
  * block's address as well as its size. */
 typedef bool (*sh_fs_accept)(const struct sh_region *r, uint32_t i, void *ctx);
 uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx);
 void sh_fs_insert(struct sh_region *r, uint32_t i);
-/* Removes block i. path is NULL or the path sh_fs_first_fit found to i (it is consumed). */
-void sh_fs_remove(struct sh_region *r, uint32_t i, struct sh_fs_path *path);
-/* Block i changed its offset and/or size without changing its order among free blocks; path
- * as for sh_fs_remove. */
-void sh_fs_update(struct sh_region *r, uint32_t i, struct sh_fs_path *path);
+void sh_fs_remove(struct sh_region *r, uint32_t i);
+/* Block i changed its offset and/or size without changing its order among free blocks. */
+void sh_fs_update(struct sh_region *r, uint32_t i);
 /* Free block starting exactly at granule offset off, or SH_NIL. */
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off);
 uint32_t sh_fs_largest(const struct sh_region *r);

@@ -49,6 +49,10 @@
 
 #define SH_ALL_REGIONS (~0u) /* region mask naming every region */
 
+/* Bytes of one slot, on every target: block offset and size, address neighbours, free-tree
+ * children, parent and subtree maximum (uint32_t each), list tag and tree height. */
+#define SH_SLOT_BYTES 36u
+
 /* Largest arena, in granules: offsets and sizes are 32-bit granule counts, and this bound
  * keeps offset + size from overflowing (32 GiB per region with 16-byte granules). */
 #define SH_MAX_ARENA_GRANULES 0x7fffffffu

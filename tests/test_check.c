@@ -94,13 +94,16 @@ static uint32_t build_tree(struct sh_region *r, const uint32_t *f, int lo, int h
 	s = &r->slots[f[mid]];
 	s->link[0] = build_tree(r, f, lo, mid - 1);
 	s->link[1] = build_tree(r, f, mid + 1, hi);
+	s->parent = SH_NIL;
 	s->max = s->size;
 	if (s->link[0] != SH_NIL) {
+		r->slots[s->link[0]].parent = f[mid];
 		hl = r->slots[s->link[0]].height;
 		if (r->slots[s->link[0]].max > s->max)
 			s->max = r->slots[s->link[0]].max;
 	}
 	if (s->link[1] != SH_NIL) {
+		r->slots[s->link[1]].parent = f[mid];
 		hr = r->slots[s->link[1]].height;
 		if (r->slots[s->link[1]].max > s->max)
 			s->max = r->slots[s->link[1]].max;
@@ -749,6 +752,7 @@ static void test_i6_tree_out_of_balance(void **state)
 
 		s->link[0] = SH_NIL;
 		s->link[1] = k + 1 < n ? f[k + 1] : SH_NIL;
+		s->parent = k > 0 ? f[k - 1] : SH_NIL;
 		s->height = (uint8_t)(n - k);
 		s->max = 24;
 	}
@@ -778,6 +782,27 @@ static void test_i6_tree_links_do_not_crash(void **state)
 	EXPECT_ANY_CORRUPT(&h);
 	r->free_root = FAR_AWAY;
 	EXPECT_ANY_CORRUPT(&h);
+}
+
+/* Children and order intact, but a node names the wrong parent (or the root names one). */
+static void test_i6_tree_parent_wrong(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t root, child;
+
+	(void)state;
+	five_free(&h);
+	r = reg(&h, 0);
+	rebuild_index(r);
+	root = r->free_root;
+	child = r->slots[root].link[1];
+	r->slots[child].parent = r->slots[root].link[0];
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, child);
+	r->slots[child].parent = root;
+	CHECK_HEAP(&h);
+	r->slots[root].parent = child;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, root);
 }
 #else
 static void test_i6_list_order_wrong(void **state)
@@ -965,6 +990,7 @@ int main(void)
 		cmocka_unit_test(test_i6_tree_order_wrong),
 		cmocka_unit_test(test_i6_tree_out_of_balance),
 		cmocka_unit_test(test_i6_tree_links_do_not_crash),
+		cmocka_unit_test(test_i6_tree_parent_wrong),
 #else
 		cmocka_unit_test(test_i6_list_order_wrong),
 		cmocka_unit_test(test_i6_list_links_do_not_crash),

@@ -43,7 +43,7 @@ static void test_bucket_count_and_meta_bytes(void **state)
 		struct sh_heap h;
 		struct sh_region_info ri;
 
-		assert_int_equal(meta, n * 32 + want_buckets(n) * sizeof(uint32_t));
+		assert_int_equal(meta, n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t));
 		assert_int_equal(sh_init(&h), 0);
 		assert_int_equal(sh_add_region(&h, buf, sizeof(buf), n), 0);
 		assert_int_equal(sh_region_info(&h, 0, &ri), 0);
@@ -67,7 +67,8 @@ static void test_meta_bytes_limits(void **state)
 	assert_int_equal(sh_region_meta_bytes(SIZE_MAX), 0);
 #if SIZE_MAX > UINT32_MAX
 	size_t n = (size_t)UINT32_MAX - 1;
-	assert_int_equal(sh_region_meta_bytes(n), n * 32 + want_buckets(n) * sizeof(uint32_t));
+	assert_int_equal(sh_region_meta_bytes(n),
+			 n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t));
 #endif
 	assert_int_equal(sh_init(&h), 0);
 	assert_int_equal(sh_add_region(&h, buf, sizeof(buf), UINT32_MAX), SH_ETOOBIG);
