@@ -108,6 +108,16 @@ static void raise_or_lower_max(struct sh_region *r, uint32_t i, uint32_t m)
 {
 	struct sh_slot *s = NODE(r, i);
 
+	/* A maximum that rises only needs comparing with each ancestor's own. */
+	if (m > s->max) {
+		do {
+			s->max = m;
+			if (s->parent == SH_NIL)
+				return;
+			s = NODE(r, s->parent);
+		} while (m > s->max);
+		return;
+	}
 	while (m != s->max) {
 		s->max = m;
 		uint32_t p = s->parent;
