@@ -47,7 +47,7 @@ static void pull(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
 
-	s->height = (uint8_t)(1 + max2(height(r, s->link[0]), height(r, s->link[1])));
+	s->height = (1 + max2(height(r, s->link[0]), height(r, s->link[1]))) & 63u;
 	s->max = max_below(r, s);
 }
 
@@ -59,14 +59,14 @@ static void replace_child(struct sh_region *r, uint32_t p, uint32_t old, uint32_
 	else
 		NODE(r, p)->link[NODE(r, p)->link[1] == old] = sub;
 	if (sub != SH_NIL)
-		NODE(r, sub)->parent = p;
+		sh_set_parent(NODE(r, sub), p);
 }
 
 static void set_link(struct sh_region *r, uint32_t i, unsigned dir, uint32_t child)
 {
 	NODE(r, i)->link[dir] = child;
 	if (child != SH_NIL)
-		NODE(r, child)->parent = i;
+		sh_set_parent(NODE(r, child), i);
 }
 
 /* Rotates i's child on side dir up into i's place; returns that child. */
@@ -74,7 +74,7 @@ static uint32_t rotate(struct sh_region *r, uint32_t i, unsigned dir)
 {
 	uint32_t c = NODE(r, i)->link[dir];
 
-	replace_child(r, NODE(r, i)->parent, i, c);
+	replace_child(r, sh_parent_of(NODE(r, i)), i, c);
 	set_link(r, i, dir, NODE(r, c)->link[!dir]);
 	set_link(r, c, !dir, i);
 	pull(r, i);
@@ -112,7 +112,7 @@ static void raise_or_lower_max(struct sh_region *r, uint32_t i, uint32_t m)
 	if (m > s->max) {
 		do {
 			s->max = m;
-			if (s->parent == SH_NIL)
+			if (s->parent == SH_PARENT_NIL)
 				return;
 			s = NODE(r, s->parent);
 		} while (m > s->max);
@@ -121,7 +121,7 @@ static void raise_or_lower_max(struct sh_region *r, uint32_t i, uint32_t m)
 	while (m != s->max) {
 		s->max = m;
 		uint32_t p = s->parent;
-		if (p == SH_NIL)
+		if (p == SH_PARENT_NIL)
 			return;
 		struct sh_slot *ps = NODE(r, p);
 		m = max2(m, max2(ps->size, subtree_max(r, ps->link[ps->link[0] == i])));
@@ -141,8 +141,8 @@ static void retrace(struct sh_region *r, uint32_t t, uint32_t until)
 
 	while (t != SH_NIL) {
 		struct sh_slot *s = NODE(r, t);
-		uint8_t old_height = s->height;
-		uint32_t old_max = s->max, up = s->parent;
+		unsigned old_height = s->height;
+		uint32_t old_max = s->max, up = sh_parent_of(s);
 		uint32_t top = rebalance(r, t);
 
 		if (t == until) {
@@ -160,12 +160,12 @@ static void retrace(struct sh_region *r, uint32_t t, uint32_t until)
 void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
-	uint32_t p = SH_NIL, t = r->free_root;
+	uint32_t p = SH_NIL;
 	unsigned dir = 0;
 
 	/* One node is added, so an ancestor's maximum can only rise to the new size: raise it on
 	 * the way down. */
-	while (t != SH_NIL) {
+	for (uint32_t t = r->free_root; t != SH_NIL;) {
 		struct sh_slot *ts = NODE(r, t);
 		if (ts->max < s->size)
 			ts->max = s->size;
@@ -177,7 +177,7 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 	s->link[0] = s->link[1] = SH_NIL;
 	s->height = 1;
 	s->max = s->size;
-	s->parent = p;
+	sh_set_parent(s, p);
 	if (p == SH_NIL)
 		r->free_root = i;
 	else
@@ -185,17 +185,17 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 
 	/* AVL insertion: heights change only up to the first rotation or unchanged height, and
 	 * the maxima on the way are already right, so a balanced node only needs its height. */
-	while (p != SH_NIL) {
+	for (p &= SH_PARENT_NIL; p != SH_PARENT_NIL;) {
 		struct sh_slot *ps = NODE(r, p);
 		uint32_t hl = height(r, ps->link[0]), hr = height(r, ps->link[1]);
 		if (hl > hr + 1 || hr > hl + 1) {
 			rebalance(r, p);
 			return;
 		}
-		uint8_t h = (uint8_t)(1 + max2(hl, hr));
+		uint32_t h = 1 + max2(hl, hr);
 		if (h == ps->height)
 			return;
-		ps->height = h;
+		ps->height = h & 63u;
 		p = ps->parent;
 	}
 }
@@ -208,7 +208,7 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 void sh_fs_remove(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
-	uint32_t p = s->parent;
+	uint32_t p = sh_parent_of(s);
 
 	if (s->link[0] == SH_NIL || s->link[1] == SH_NIL) {
 		replace_child(r, p, i, s->link[s->link[0] == SH_NIL]);
@@ -220,8 +220,8 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 		m = NODE(r, m)->link[0];
 	struct sh_slot *ms = NODE(r, m);
 	uint32_t from = m;
-	if (ms->parent != i) {
-		from = ms->parent;
+	if (sh_parent_of(ms) != i) {
+		from = sh_parent_of(ms);
 		set_link(r, from, 0, ms->link[1]);
 		set_link(r, m, 1, s->link[1]);
 	}
@@ -324,7 +324,7 @@ static bool tree_visit(struct tree_walk *w, uint32_t t, uint32_t parent, unsigne
 
 	const struct sh_slot *s = NODE(w->r, t);
 	uint32_t hl, hr, ml, mr;
-	if (s->parent != parent)
+	if (sh_parent_of(s) != parent)
 		return tree_fail(w, t, "free tree parent link disagrees");
 	if (!tree_visit(w, s->link[0], t, depth + 1, &hl, &ml))
 		return false;

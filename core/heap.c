@@ -41,7 +41,7 @@ static uint32_t buckets_for(size_t nslots)
 
 size_t sh_region_meta_bytes(size_t nslots)
 {
-	if (nslots == 0 || nslots >= UINT32_MAX ||
+	if (nslots == 0 || nslots > SH_MAX_SLOTS ||
 	    nslots > (SIZE_MAX / 2) / (sizeof(struct sh_slot) + sizeof(uint32_t)))
 		return 0;
 	return nslots * sizeof(struct sh_slot) + (size_t)buckets_for(nslots) * sizeof(uint32_t);
@@ -73,7 +73,8 @@ static void spare_give(struct sh_region *r, uint32_t i)
 	s->list = SH_LIST_SPARE;
 	s->off = 0;
 	s->size = 0;
-	s->below = s->above = s->link[1] = s->parent = SH_NIL;
+	s->below = s->above = s->link[1] = SH_NIL;
+	sh_set_parent(s, SH_NIL);
 	s->max = 0;
 	s->height = 0;
 	s->link[0] = r->spare;
@@ -184,7 +185,6 @@ static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslo
 	s->size = r->ngran;
 	s->below = s->above = SH_NIL;
 	s->list = SH_LIST_FREE;
-	s->unused = 0;
 	r->first = 0;
 	r->free_root = SH_NIL;
 	sh_fs_insert(r, 0);

@@ -8,7 +8,7 @@
  *   base                                  arena                                     end
  *   | slots[nslots] | buckets[nbuckets] |pad| block | block | block | ... | block |
  *
- * Offsets and sizes inside a region are kept in granules as uint32_t, so a slot is 36 bytes
+ * Offsets and sizes inside a region are kept in granules as uint32_t, so a slot is 32 bytes
  * on every target and an arena holds up to UINT32_MAX granules.
  */
 #ifndef SH_INTERNAL_H
@@ -36,25 +36,42 @@ struct sh_slot {
 	 * link[1]: right child (free tree) or previous free block (SH_LINEAR).
 	 */
 	uint32_t link[2];
-	uint32_t parent; /* free tree: parent node, SH_NIL at the root */
-	uint32_t max;	 /* free tree: largest block size in this subtree */
-	uint8_t list;	 /* enum sh_list */
-	uint8_t height;	 /* free tree: AVL height of this subtree (a leaf is 1) */
-	uint16_t unused; /* zero; the slot is a whole number of uint32_t */
+	uint32_t max; /* free tree: largest block size in this subtree */
+	/* Packed so that a slot is 32 bytes and never straddles a cache line: slot indices fit
+	 * 24 bits (SH_MAX_SLOTS) and an AVL tree of 2^24 nodes is at most 35 high. */
+	unsigned int parent : 24; /* free tree: parent node, SH_PARENT_NIL at the root */
+	unsigned int list : 2;	  /* enum sh_list */
+	unsigned int height : 6;  /* free tree: AVL height of this subtree (a leaf is 1) */
 };
 
-_Static_assert(sizeof(struct sh_slot) == SH_SLOT_BYTES, "a slot is 36 bytes on every target");
+_Static_assert(sizeof(struct sh_slot) == SH_SLOT_BYTES, "a slot is 32 bytes on every target");
+_Static_assert(SH_MAX_SLOTS < (1u << 24),
+	       "slot indices and SH_PARENT_NIL fit the parent field");
 _Static_assert((SH_GRANULE & (SH_GRANULE - 1)) == 0, "SH_GRANULE is a power of two");
 _Static_assert(SH_GRANULE >= 2 * sizeof(void *), "SH_GRANULE holds two pointers");
 _Static_assert(SH_MAX_REGIONS >= 1 && SH_MAX_REGIONS <= 32, "region masks are 32 bits");
 _Static_assert(SH_SLOTS_PER_BUCKET >= 1, "at least one slot per bucket");
 
-/* AVL height bound for UINT32_MAX nodes: 1.4405 * log2(n + 2), rounded up, plus margin. */
-#define SH_MAX_HEIGHT 48
+/* AVL height bound for SH_MAX_SLOTS nodes: 1.4405 * log2(n + 2) is under 35. */
+#define SH_MAX_HEIGHT 36
+
+#define SH_PARENT_NIL 0xffffffu /* "no parent" in the 24-bit parent field */
+_Static_assert(SH_MAX_HEIGHT < 64, "tree heights fit the height field");
 
 static inline struct sh_slot *sh_slot_at(const struct sh_region *r, uint32_t i)
 {
 	return &r->slots[i];
+}
+
+static inline uint32_t sh_parent_of(const struct sh_slot *s)
+{
+	return s->parent == SH_PARENT_NIL ? SH_NIL : s->parent;
+}
+
+/* SH_NIL maps to SH_PARENT_NIL, which no slot index reaches. */
+static inline void sh_set_parent(struct sh_slot *s, uint32_t p)
+{
+	s->parent = p & SH_PARENT_NIL;
 }
 
 static inline uint32_t sh_end_of(const struct sh_slot *s)

@@ -50,8 +50,11 @@
 #define SH_ALL_REGIONS (~0u) /* region mask naming every region */
 
 /* Bytes of one slot, on every target: block offset and size, address neighbours, free-tree
- * children, parent and subtree maximum (uint32_t each), list tag and tree height. */
-#define SH_SLOT_BYTES 36u
+ * children and subtree maximum (uint32_t each), then a 24-bit free-tree parent, the list tag
+ * and the tree height packed in one word. */
+#define SH_SLOT_BYTES 32u
+/* Most slots one region can have: slot indices fit 24 bits, with one value meaning "none". */
+#define SH_MAX_SLOTS 0xffffffu
 
 /* Largest arena, in granules: offsets and sizes are 32-bit granule counts, and this bound
  * keeps offset + size from overflowing (32 GiB per region with 16-byte granules). */
@@ -63,7 +66,7 @@ enum sh_error {
 	SH_EINVAL = 1,	     /* NULL heap/pointer argument, zero slot count, bad region index */
 	SH_ETOOSMALL = 2,    /* region cannot hold its slot array, buckets and one granule */
 	SH_ETOOBIG = 3,	     /* region end wraps the address space, or its arena exceeds
-				SH_MAX_ARENA_GRANULES, or nslots >= UINT32_MAX */
+				SH_MAX_ARENA_GRANULES, or nslots > SH_MAX_SLOTS */
 	SH_EOVERLAP = 4,     /* region overlaps one already added */
 	SH_ETOOMANY = 5,     /* heap already has SH_MAX_REGIONS regions */
 	SH_ENOMEM = 6,	     /* no free block fits (in the allowed regions) */
@@ -112,7 +115,8 @@ struct sh_heap {
 
 /* Returns the bytes of region metadata (slot array plus buckets) for nslots slots, before the
  * arena is aligned to SH_GRANULE: a region of size S at base B has its arena at
- * round_up(B + sh_region_meta_bytes(nslots), SH_GRANULE). 0 if nslots is 0 or too large. */
+ * round_up(B + sh_region_meta_bytes(nslots), SH_GRANULE). 0 if nslots is 0 or above
+ * SH_MAX_SLOTS. */
 size_t sh_region_meta_bytes(size_t nslots);
 
 /* Makes h an empty heap with no regions. Returns SH_EINVAL if h is NULL, else 0. O(1). */

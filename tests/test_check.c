@@ -94,21 +94,21 @@ static uint32_t build_tree(struct sh_region *r, const uint32_t *f, int lo, int h
 	s = &r->slots[f[mid]];
 	s->link[0] = build_tree(r, f, lo, mid - 1);
 	s->link[1] = build_tree(r, f, mid + 1, hi);
-	s->parent = SH_NIL;
+	sh_set_parent(s, SH_NIL);
 	s->max = s->size;
 	if (s->link[0] != SH_NIL) {
-		r->slots[s->link[0]].parent = f[mid];
+		sh_set_parent(&r->slots[s->link[0]], f[mid]);
 		hl = r->slots[s->link[0]].height;
 		if (r->slots[s->link[0]].max > s->max)
 			s->max = r->slots[s->link[0]].max;
 	}
 	if (s->link[1] != SH_NIL) {
-		r->slots[s->link[1]].parent = f[mid];
+		sh_set_parent(&r->slots[s->link[1]], f[mid]);
 		hr = r->slots[s->link[1]].height;
 		if (r->slots[s->link[1]].max > s->max)
 			s->max = r->slots[s->link[1]].max;
 	}
-	s->height = (uint8_t)(1 + (hl > hr ? hl : hr));
+	s->height = (1 + (hl > hr ? hl : hr)) & 63u;
 	return f[mid];
 }
 #endif
@@ -505,7 +505,7 @@ static void test_i2_wrong_list_tag(void **state)
 	s = r->slots[r->spare].link[0];
 	r->slots[s].list = SH_LIST_FREE; /* on the spare list, tagged free */
 	EXPECT_CORRUPT_AT(&h, SH_I2_SLOTS, 0, s);
-	r->slots[s].list = 7; /* no list at all */
+	r->slots[s].list = 3; /* no list at all */
 	EXPECT_CORRUPT_AT(&h, SH_I2_SLOTS, 0, s);
 }
 
@@ -752,8 +752,8 @@ static void test_i6_tree_out_of_balance(void **state)
 
 		s->link[0] = SH_NIL;
 		s->link[1] = k + 1 < n ? f[k + 1] : SH_NIL;
-		s->parent = k > 0 ? f[k - 1] : SH_NIL;
-		s->height = (uint8_t)(n - k);
+		sh_set_parent(s, k > 0 ? f[k - 1] : SH_NIL);
+		s->height = (n - k) & 63u;
 		s->max = 24;
 	}
 	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, f[0], f[1], f[2]);
@@ -797,11 +797,11 @@ static void test_i6_tree_parent_wrong(void **state)
 	rebuild_index(r);
 	root = r->free_root;
 	child = r->slots[root].link[1];
-	r->slots[child].parent = r->slots[root].link[0];
+	sh_set_parent(&r->slots[child], r->slots[root].link[0]);
 	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, child);
-	r->slots[child].parent = root;
+	sh_set_parent(&r->slots[child], root);
 	CHECK_HEAP(&h);
-	r->slots[root].parent = child;
+	sh_set_parent(&r->slots[root], child);
 	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, root);
 }
 #else

@@ -55,22 +55,23 @@ static void test_bucket_count_and_meta_bytes(void **state)
 	}
 }
 
-/* heap.c sh_region_meta_bytes: `nslots >= UINT32_MAX` -> `nslots > UINT32_MAX`; the header
- * promises 0 for a slot count of UINT32_MAX or more, and SH_ETOOBIG from sh_add_region. */
+/* heap.c sh_region_meta_bytes: `nslots > SH_MAX_SLOTS` -> `nslots >= SH_MAX_SLOTS`; the header
+ * promises 0 for a slot count above SH_MAX_SLOTS, and SH_ETOOBIG from sh_add_region. */
 static void test_meta_bytes_limits(void **state)
 {
 	struct sh_heap h;
 	(void)state;
 
 	assert_int_equal(sh_region_meta_bytes(0), 0);
+	assert_int_equal(sh_region_meta_bytes((size_t)SH_MAX_SLOTS + 1), 0);
 	assert_int_equal(sh_region_meta_bytes(UINT32_MAX), 0);
 	assert_int_equal(sh_region_meta_bytes(SIZE_MAX), 0);
-#if SIZE_MAX > UINT32_MAX
-	size_t n = (size_t)UINT32_MAX - 1;
+	size_t n = SH_MAX_SLOTS;
 	assert_int_equal(sh_region_meta_bytes(n),
 			 n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t));
-#endif
 	assert_int_equal(sh_init(&h), 0);
+	assert_int_equal(sh_add_region(&h, buf, sizeof(buf), (size_t)SH_MAX_SLOTS + 1),
+			 SH_ETOOBIG);
 	assert_int_equal(sh_add_region(&h, buf, sizeof(buf), UINT32_MAX), SH_ETOOBIG);
 	assert_int_equal(h.nregions, 0);
 }
