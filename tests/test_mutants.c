@@ -267,6 +267,30 @@ static void test_check_free_block_missing_from_index(void **state)
 	assert_int_equal(rep.region, 0);
 }
 
+/* util.c sh_memcpy/sh_memset: whole words where both ends are word aligned, bytes for the
+ * rest. Every alignment of either end and every length across a few words must match the C
+ * library, and nothing outside [dst, dst + n) may change. */
+static void test_copy_and_fill_every_alignment(void **state)
+{
+	unsigned char src[96], got[96], want[96];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (unsigned char)(i * 7 + 3);
+	for (size_t so = 0; so < 2 * sizeof(uintptr_t); so++)
+		for (size_t dof = 0; dof < 2 * sizeof(uintptr_t); dof++)
+			for (size_t n = 0; n + dof <= 64 && n + so <= 64; n++) {
+				memset(got, 0xa5, sizeof(got));
+				memset(want, 0xa5, sizeof(want));
+				sh_memcpy(got + dof, src + so, n);
+				memcpy(want + dof, src + so, n);
+				assert_memory_equal(got, want, sizeof(got));
+				sh_memset(got + dof, (int)(n + so), n);
+				memset(want + dof, (int)(n + so), n);
+				assert_memory_equal(got, want, sizeof(got));
+			}
+}
+
 /* place.c piece_bot: `excl.end > excl.start` -> `>=`. An empty exclusion excludes nothing: it
  * must not cut the RAM range into two pieces. */
 static void test_place_empty_exclusion_ignored(void **state)
@@ -294,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_cb_forward_self_loop_at_hop_limit),
 		cmocka_unit_test(test_check_free_block_missing_from_index),
 		cmocka_unit_test(test_place_empty_exclusion_ignored),
+		cmocka_unit_test(test_copy_and_fill_every_alignment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
