@@ -93,7 +93,9 @@ static uint32_t rebalance(struct sh_region *r, uint32_t i)
 	else if (hr > hl + 1)
 		dir = 1;
 	else {
-		pull(r, i);
+		struct sh_slot *s = NODE(r, i);
+		s->height = (1 + max2(hl, hr)) & 63u;
+		s->max = max_below(r, s);
 		return i;
 	}
 	uint32_t c = NODE(r, i)->link[dir];
