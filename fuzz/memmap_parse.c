@@ -15,7 +15,16 @@
  * input in which every "LBIO" header (at any offset) has both checksums recomputed, table
  * checksum first, as far as its table lies inside the input.
  *
- * For every parser that accepts the bytes it checks that:
+ * Every reading is compared with the reference reader of ref/memmap_ref.c, which reads the
+ * same bytes again by its own code: sh_memmap_raw must give the reference's reason code, or
+ * the same entries (start, end, type, in table order); sh_memmap_parse must give the
+ * reference's code and the map the reference derives from its entries by the definition of
+ * normalization. The header search and sh_cb_parse are compared the same way (reason, the
+ * table found, the map), from the search's result and from every "LBIO" header of the
+ * checksum-fixed copy, with the image at physical 0 and at 0xf0000. A difference aborts with
+ * the format, the entry index and both values.
+ *
+ * For every parser that accepts the bytes it also checks that:
  *   - sh_memmap_raw and sh_memmap_parse agree on whether the table is malformed and why;
  *   - the normalized map is well formed: sorted, disjoint, non-empty ranges, known types,
  *     equal neighbours merged, n == total <= capacity (or SH_MM_EOVERFLOW with total > cap);
@@ -34,6 +43,7 @@
 #include <string.h>
 
 #include "memmap.h"
+#include "memmap_ref.h"
 #include "place_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,9 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAP_CAP 64
 #define RAW_CAP 1024
 #define REF_MAX 64 /* the model is cubic: only maps this small are compared */
+#define MAX_LBIO 8 /* tables read from each "LBIO" header of an input, at most */
 
 static struct sh_mem_range map_r[MAP_CAP], back_r[MAP_CAP], child_r[MAP_CAP + 4];
 static struct sh_mem_range raw[RAW_CAP];
+static struct sh_mem_range ref_raw[RAW_CAP], ref_map[MAP_CAP];
 static uint8_t emitted[SH_CBIMAGE_HIGH + 32 + 24 * MAP_CAP];
 static uint8_t fixed[1 << 16];
 static const char *fmt_name;
@@ -59,6 +71,78 @@ static void check(bool ok, const char *what, unsigned long long a, unsigned long
 {
 	if (!ok)
 		die(what, a, b);
+}
+
+/* A difference from the reference reader: what, which entry or range, both values. */
+static void die_ref(const char *what, size_t i, unsigned long long core, unsigned long long ref)
+{
+	fprintf(stderr,
+		"memmap_parse: format %s: %s differs from the reference reader at index %zu: "
+		"core 0x%llx, reference 0x%llx\n",
+		fmt_name, what, i, core, ref);
+	abort();
+}
+
+static void die_reason(const char *what, int core, int ref)
+{
+	fprintf(stderr, "memmap_parse: format %s: %s: core %d (%s), reference reader %d (%s)\n",
+		fmt_name, what, core, sh_memmap_strerror(core), ref, sh_memmap_strerror(ref));
+	abort();
+}
+
+static void same_range(const char *what, size_t i, const struct sh_mem_range *c,
+		       const struct sh_mem_range *r)
+{
+	char field[96];
+
+	snprintf(field, sizeof(field), "%s start", what);
+	if (c->start != r->start)
+		die_ref(field, i, c->start, r->start);
+	snprintf(field, sizeof(field), "%s end", what);
+	if (c->end != r->end)
+		die_ref(field, i, c->end, r->end);
+	snprintf(field, sizeof(field), "%s type", what);
+	if (c->type != r->type)
+		die_ref(field, i, c->type, r->type);
+}
+
+/* Core's raw reading (code rr, n entries in raw[]) against the reference's; returns the
+ * reference's code and sets *rn to its entry count. */
+static int compare_raw(enum sh_mm_format fmt, const uint8_t *data, size_t size, int rr,
+		       size_t n, size_t *rn)
+{
+	int rf = mmref_raw(fmt, data, size, ref_raw, RAW_CAP, rn);
+	if (rr != rf)
+		die_reason("raw reading: reason code differs", rr, rf);
+	if (rf != SH_MM_OK && rf != SH_MM_EOVERFLOW)
+		return rf;
+	if (n != *rn)
+		die_ref("raw entry count", 0, n, *rn);
+	for (size_t i = 0; i < n && i < RAW_CAP; i++)
+		same_range("raw entry", i, &raw[i], &ref_raw[i]);
+	return rf;
+}
+
+/* A normalized map (code rc) against the reference's normalization of its raw entries
+ * ref_raw[0 .. rn) (raw reading code rf). */
+static void compare_map(const struct sh_memmap *m, int rc, int rf, size_t rn)
+{
+	size_t total = 0;
+
+	if (rf != SH_MM_OK && rf != SH_MM_EOVERFLOW) {
+		if (rc != rf)
+			die_reason("parse: reason code differs", rc, rf);
+		return;
+	}
+	if (rn > RAW_CAP)
+		return; /* more entries than were kept: only the count was compared */
+	int want = mmref_normalize(ref_raw, rn, ref_map, m->cap, &total);
+	if (rc != want)
+		die_reason("normalized map: result code differs", rc, want);
+	if (m->total != total)
+		die_ref("normalized range count", 0, m->total, total);
+	for (size_t i = 0; i < m->n && i < total; i++)
+		same_range("normalized range", i, &m->range[i], &ref_map[i]);
 }
 
 static bool known_type(uint32_t t)
@@ -205,6 +289,9 @@ static void run_format(enum sh_mm_format fmt, const char *name, const uint8_t *d
 	int rc = sh_memmap_parse(fmt, data, size, &m);
 	check(rc >= SH_MM_OK && rc <= SH_MM_EFORMAT && rc != SH_MM_EFORMAT, "unexpected code",
 	      (unsigned long long)rc, 0);
+	size_t rn = 0;
+	int rf = compare_raw(fmt, data, size, rr, n, &rn);
+	compare_map(&m, rc, rf, rn);
 	if (rr != SH_MM_OK && rr != SH_MM_EOVERFLOW) {
 		check(rc == rr, "parse and raw disagree on the reason", (unsigned long long)rc,
 		      (unsigned long long)rr);
@@ -222,6 +309,27 @@ static void run_format(enum sh_mm_format fmt, const char *name, const uint8_t *d
 		check_place(&m, n);
 	}
 	check_child(&m);
+}
+
+/* sh_cb_parse of the table at physical table of the image data at base against the
+ * reference: the same code, the same table holding the memory records, the same map. */
+static void compare_cb(const uint8_t *data, size_t size, uint64_t base, uint64_t table)
+{
+	struct sh_memmap m;
+	uint64_t found = 0, ref_found = 0;
+	size_t rn = 0;
+
+	sh_memmap_init(&m, map_r, MAP_CAP);
+	int rc = sh_cb_parse(data, size, base, table, &m, &found);
+	check(rc > SH_MM_OK ? rc < SH_MM_EFORMAT : true, "unexpected code",
+	      (unsigned long long)rc, 0);
+	int rf = mmref_cb_raw(data, size, base, table, ref_raw, RAW_CAP, &rn, &ref_found);
+	compare_map(&m, rc, rf, rn);
+	if (rc == SH_MM_OK || rc == SH_MM_ENORAM || rc == SH_MM_EOVERFLOW) {
+		check_well_formed(&m, rc);
+		if (found != ref_found)
+			die_ref("table holding the memory records", 0, found, ref_found);
+	}
 }
 
 static uint32_t get32(const uint8_t *p)
@@ -252,9 +360,9 @@ static bool fix_checksums(const uint8_t *data, size_t size)
 		uint32_t hb = get32(p + 4), tb = get32(p + 12);
 		size_t avail = size - off;
 		if (hb <= avail && tb <= avail - hb)
-			put32(p + 16, sh_cb_checksum(p + hb, tb));
+			put32(p + 16, mmref_checksum(p + hb, tb));
 		put32(p + 8, 0);
-		put32(p + 8, sh_cb_checksum(p, SH_CB_HEADER_BYTES));
+		put32(p + 8, mmref_checksum(p, SH_CB_HEADER_BYTES));
 		any = true;
 	}
 	return any;
@@ -264,6 +372,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (data == NULL)
 		return 0;
+	fmt_name = "checksum";
+	if (sh_cb_checksum(data, size) != mmref_checksum(data, size))
+		die_ref("checksum of the whole input", 0, sh_cb_checksum(data, size),
+			mmref_checksum(data, size));
 	run_format(SH_FMT_CBTABLE, "cbtable", data, size);
 	run_format(SH_FMT_MB1, "mb1", data, size);
 	run_format(SH_FMT_MB2, "mb2", data, size);
@@ -277,19 +389,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data = fixed;
 	}
 
-	/* The header search over the input as a memory image, and the table it finds. */
-	uint64_t table;
-	fmt_name = "cbtable search";
-	if (sh_cb_find(data, size, 0, &table) == SH_MM_OK) {
-		struct sh_memmap m;
-		sh_memmap_init(&m, map_r, MAP_CAP);
-		check(table % 16 == 0 && table + SH_CB_HEADER_BYTES <= size, "search result",
-		      table, size);
-		int rc = sh_cb_parse(data, size, 0, table, &m, NULL);
-		check(rc > SH_MM_OK ? rc <= SH_MM_EFORMAT : true, "unexpected code",
-		      (unsigned long long)rc, 0);
-		if (rc == SH_MM_OK || rc == SH_MM_ENORAM || rc == SH_MM_EOVERFLOW)
-			check_well_formed(&m, rc);
+	/* The header search over the input as a memory image at physical 0 and at 0xf0000 (the
+	 * BIOS window), the table it finds, and the tables at every "LBIO" header. */
+	static const uint64_t bases[] = {0, 0xf0000};
+	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+		uint64_t table = 0, ref_table = 0;
+		fmt_name = b == 0 ? "cbtable search" : "cbtable search (image at 0xf0000)";
+		int rc = sh_cb_find(data, size, bases[b], &table);
+		int rf = mmref_cb_find(data, size, bases[b], &ref_table);
+		if (rc != rf)
+			die_reason("header search: reason code differs", rc, rf);
+		if (rc == SH_MM_OK) {
+			if (table != ref_table)
+				die_ref("table found by the header search", 0, table,
+					ref_table);
+			check(table % 16 == 0 && table - bases[b] + SH_CB_HEADER_BYTES <= size,
+			      "search result", table, size);
+			compare_cb(data, size, bases[b], table);
+		}
+		fmt_name = b == 0 ? "cbtable at each LBIO"
+				  : "cbtable at each LBIO (image at 0xf0000)";
+		size_t tried = 0;
+		for (size_t off = 0; size >= SH_CB_HEADER_BYTES &&
+				     off <= size - SH_CB_HEADER_BYTES && tried < MAX_LBIO;
+		     off++) {
+			if (memcmp(data + off, "LBIO", 4) == 0) {
+				compare_cb(data, size, bases[b], bases[b] + off);
+				tried++;
+			}
+		}
 	}
 	return 0;
 }
