@@ -21,8 +21,10 @@
  * reference's code and the map the reference derives from its entries by the definition of
  * normalization. The header search and sh_cb_parse are compared the same way (reason, the
  * table found, the map), from the search's result and from every "LBIO" header of the
- * checksum-fixed copy, with the image at physical 0 and at 0xf0000. A difference aborts with
- * the format, the entry index and both values.
+ * checksum-fixed copy, with the image at physical 0 and at 0xf0000, and from a chain of
+ * SH_CB_MAX_FORWARDS forward tables appended to the input that ends at each of those headers
+ * (so that any forward of the input's table is tried at the hop limit). A difference aborts
+ * with the format, the entry index and both values.
  *
  * For every parser that accepts the bytes it also checks that:
  *   - sh_memmap_raw and sh_memmap_parse agree on whether the table is malformed and why;
@@ -58,6 +60,7 @@ static struct sh_mem_range raw[RAW_CAP];
 static struct sh_mem_range ref_raw[RAW_CAP], ref_map[MAP_CAP];
 static uint8_t emitted[SH_CBIMAGE_HIGH + 32 + 24 * MAP_CAP];
 static uint8_t fixed[1 << 16];
+static uint8_t chained[(1 << 16) + 16 + 48 * SH_CB_MAX_FORWARDS];
 static const char *fmt_name;
 
 static void die(const char *what, unsigned long long a, unsigned long long b)
@@ -344,6 +347,35 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* The table at offset off of data read through SH_CB_MAX_FORWARDS forward tables placed
+ * after the input, so that its own forward, if any, is one hop past the limit. */
+static void compare_cb_at_hop_limit(const uint8_t *data, size_t size, size_t off)
+{
+	const size_t step = 48; /* a header and one 16-byte forward record, padded */
+	size_t at = (size + 15) & ~(size_t)15;
+
+	if (size > sizeof(fixed))
+		return;
+	memcpy(chained, data, size);
+	memset(chained + size, 0, at - size);
+	for (size_t k = 0; k < SH_CB_MAX_FORWARDS; k++) {
+		uint8_t *p = chained + at + k * step;
+		uint64_t to = k + 1 < SH_CB_MAX_FORWARDS ? at + (k + 1) * step : off;
+		memset(p, 0, step);
+		memcpy(p, "LBIO", 4);
+		put32(p + 4, SH_CB_HEADER_BYTES);
+		put32(p + 12, 16);
+		put32(p + 20, 1);
+		put32(p + 24, SH_CB_TAG_FORWARD);
+		put32(p + 28, 16);
+		put32(p + 32, (uint32_t)to);
+		put32(p + 36, (uint32_t)(to >> 32));
+		put32(p + 16, mmref_checksum(p + SH_CB_HEADER_BYTES, 16));
+		put32(p + 8, mmref_checksum(p, SH_CB_HEADER_BYTES));
+	}
+	compare_cb(chained, at + SH_CB_MAX_FORWARDS * step, 0, at);
+}
+
 /* Copies data into fixed[] with every coreboot header's checksums made valid; returns
  * false when there is nothing to fix. */
 static bool fix_checksums(const uint8_t *data, size_t size)
@@ -415,6 +447,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     off++) {
 			if (memcmp(data + off, "LBIO", 4) == 0) {
 				compare_cb(data, size, bases[b], bases[b] + off);
+				if (b == 0)
+					compare_cb_at_hop_limit(data, size, off);
 				tried++;
 			}
 		}
