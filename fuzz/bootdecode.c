@@ -15,7 +15,8 @@
 #define PAGE 4096u
 #define MAP_CAP 64
 #define RAW_CAP 256
-#define MODEL_MAX 64 /* the placement model is cubic: compare only maps this small */
+#define MODEL_MAX 64	  /* the placement model is cubic: compare only maps this small */
+#define BOOT_OPTS_LINE 64 /* option bytes per text line at most */
 
 static const char *const fmt_names[BOOT_NFORMATS + 1] = {
 	"?", "cbtable", "mb1", "mb2", "e820", "e820_24", "cbimage", "mb2info",
@@ -57,7 +58,27 @@ size_t boot_decode(const uint8_t *data, size_t size, struct boot_input *b)
 		len = BOOT_MAX_TABLE;
 	memcpy(b->table, data + BOOT_HEADER_BYTES, len);
 	b->table_len = len;
-	return BOOT_HEADER_BYTES + len;
+	len += BOOT_HEADER_BYTES;
+	size_t at = len + boot_ops_bytes(data, size, len);
+	if (at < size) {
+		at += BOOT_OPTS_MARKER_LEN;
+		b->has_opts = true;
+		if (at < size)
+			b->opts_flags =
+				data[at++] & (BOOT_OPTS_DEFAULT_SIZE | BOOT_OPTS_DEFAULT_SLOTS);
+		b->opts_len = size - at < BOOT_MAX_OPTS ? size - at : BOOT_MAX_OPTS;
+		memcpy(b->opts, data + at, b->opts_len);
+	}
+	return len;
+}
+
+size_t boot_ops_bytes(const uint8_t *data, size_t size, size_t used)
+{
+	for (size_t i = used; i + BOOT_OPTS_MARKER_LEN <= size; i++) {
+		if (memcmp(data + i, BOOT_OPTS_MARKER, BOOT_OPTS_MARKER_LEN) == 0)
+			return i - used;
+	}
+	return size - used;
 }
 
 static void put16(uint8_t *p, uint32_t v)
@@ -85,6 +106,69 @@ size_t boot_encode(const struct boot_input *b, uint8_t *out, size_t cap)
 	put16(out + 15, (uint32_t)b->table_len);
 	memcpy(out + BOOT_HEADER_BYTES, b->table, b->table_len);
 	return BOOT_HEADER_BYTES + b->table_len;
+}
+
+size_t boot_encode_opts(const struct boot_input *b, uint8_t *out, size_t cap)
+{
+	if (!b->has_opts)
+		return 0;
+	if (b->opts_len > BOOT_MAX_OPTS || cap < BOOT_OPTS_MARKER_LEN + 1 + b->opts_len)
+		return (size_t)-1;
+	memcpy(out, BOOT_OPTS_MARKER, BOOT_OPTS_MARKER_LEN);
+	out[BOOT_OPTS_MARKER_LEN] = b->opts_flags;
+	memcpy(out + BOOT_OPTS_MARKER_LEN + 1, b->opts, b->opts_len);
+	return BOOT_OPTS_MARKER_LEN + 1 + b->opts_len;
+}
+
+/* Writes s[0 .. n) into out[cap] with the escapes of the options line; a text that does not
+ * fit ends in "..." (only reports cut it). */
+static void escape(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e[8];
+
+		if (c == '\\' || c == '"')
+			snprintf(e, sizeof(e), "\\%c", c);
+		else if (c == '\t')
+			snprintf(e, sizeof(e), "\\t");
+		else if (c == '\n')
+			snprintf(e, sizeof(e), "\\n");
+		else if (c == '\r')
+			snprintf(e, sizeof(e), "\\r");
+		else if (c < 0x20 || c > 0x7e)
+			snprintf(e, sizeof(e), "\\x%02x", c);
+		else
+			snprintf(e, sizeof(e), "%c", c);
+		if (k + strlen(e) + 4 > cap) {
+			snprintf(out + k, cap - k, "...");
+			return;
+		}
+		memcpy(out + k, e, strlen(e));
+		k += strlen(e);
+	}
+	out[k] = 0;
+}
+
+/* White space or NUL: where option text may be cut for display. */
+static bool word_break(char c)
+{
+	return c == 0 || strchr(" \t\n\r\v\f", c) != NULL;
+}
+
+/* The values the options start from: the header's, or 0 (the defaults) where a flag says. */
+static uint64_t opts_heap_start(const struct boot_input *b)
+{
+	return b->has_opts && (b->opts_flags & BOOT_OPTS_DEFAULT_SIZE)
+		       ? 0
+		       : (uint64_t)b->heap_pages * PAGE;
+}
+
+static size_t opts_slots_start(const struct boot_input *b)
+{
+	return b->has_opts && (b->opts_flags & BOOT_OPTS_DEFAULT_SLOTS) ? 0 : b->nslots;
 }
 
 static uint64_t limit_of(uint8_t code)
@@ -128,6 +212,43 @@ void boot_format(const struct boot_input *b, FILE *f)
 		for (size_t k = i; k < b->table_len && k < i + 32; k++)
 			fprintf(f, " %02x", b->table[k]);
 		fputc('\n', f);
+	}
+	if (b->has_opts) {
+		struct bootopts_want w;
+		char text[4 * BOOT_OPTS_LINE + 8];
+		size_t i = 0;
+
+		bootopts_model(b->opts, b->opts_len, opts_heap_start(b), opts_slots_start(b),
+			       &w);
+		fprintf(f, "# sh_boot_options should return %d, leaving heap size %" PRIu64,
+			w.rc, w.heap_size);
+		fprintf(f, "%s and %zu slots%s\n", w.heap_size ? "" : " (the default)",
+			w.nslots, w.nslots ? "" : " (the default)");
+		do {
+			/* Lines of at most BOOT_OPTS_LINE bytes, cut after a separator if one is
+			 * in the second half (the parser joins them again); one line when empty. */
+			size_t chunk = b->opts_len - i;
+
+			if (chunk > BOOT_OPTS_LINE) {
+				chunk = BOOT_OPTS_LINE;
+				for (size_t k = BOOT_OPTS_LINE; k > BOOT_OPTS_LINE / 2; k--) {
+					if (word_break(b->opts[i + k - 1])) {
+						chunk = k;
+						break;
+					}
+				}
+			}
+			escape(b->opts + i, chunk, text, sizeof(text));
+			fprintf(f, "options%s%s \"%s\"\n",
+				i == 0 && (b->opts_flags & BOOT_OPTS_DEFAULT_SIZE)
+					? " default-size"
+					: "",
+				i == 0 && (b->opts_flags & BOOT_OPTS_DEFAULT_SLOTS)
+					? " default-slots"
+					: "",
+				text);
+			i += chunk;
+		} while (i < b->opts_len);
 	}
 }
 
@@ -212,6 +333,84 @@ static int boot_field(struct boot_input *b, const char *key, const char *val, ch
 	return -1;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* options [default-size] [default-slots] "text" [# comment] */
+static int parse_options(const char *p, struct boot_input *b, char *err, size_t errcap)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "default-size", 12) == 0 && (p[12] == ' ' || p[12] == '\t')) {
+			b->opts_flags |= BOOT_OPTS_DEFAULT_SIZE;
+			p += 12;
+		} else if (strncmp(p, "default-slots", 13) == 0 &&
+			   (p[13] == ' ' || p[13] == '\t')) {
+			b->opts_flags |= BOOT_OPTS_DEFAULT_SLOTS;
+			p += 13;
+		} else {
+			break;
+		}
+	}
+	if (*p++ != '"') {
+		snprintf(err, errcap, "options: expected a quoted text");
+		return -1;
+	}
+	b->has_opts = true;
+	while (*p != '"') {
+		char c = *p++;
+
+		if (c == 0 || c == '\r' || c == '\n') {
+			snprintf(err, errcap, "options: unterminated text");
+			return -1;
+		}
+		if (c == '\\') {
+			char e = *p++;
+			int hi, lo;
+
+			if (e == '\\' || e == '"') {
+				c = e;
+			} else if (e == 't') {
+				c = '\t';
+			} else if (e == 'n') {
+				c = '\n';
+			} else if (e == 'r') {
+				c = '\r';
+			} else if (e == 'x' && (hi = hex_digit(p[0])) >= 0 &&
+				   (lo = hex_digit(p[1])) >= 0) {
+				c = (char)(hi * 16 + lo);
+				p += 2;
+			} else {
+				snprintf(err, errcap, "options: bad escape '\\%c'",
+					 e ? e : '0');
+				return -1;
+			}
+		}
+		if (b->opts_len >= BOOT_MAX_OPTS) {
+			snprintf(err, errcap, "options longer than %d bytes", BOOT_MAX_OPTS);
+			return -1;
+		}
+		b->opts[b->opts_len++] = c;
+	}
+	p++;
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	if (*p != 0 && *p != '#') {
+		snprintf(err, errcap, "options: text after the closing quote");
+		return -1;
+	}
+	return 2;
+}
+
 int boot_parse_line(const char *line, struct boot_input *b, char *err, size_t errcap)
 {
 	char buf[512];
@@ -221,6 +420,8 @@ int boot_parse_line(const char *line, struct boot_input *b, char *err, size_t er
 		err[0] = 0;
 	while (*line == ' ' || *line == '\t')
 		line++;
+	if (strncmp(line, "options", 7) == 0 && (line[7] == ' ' || line[7] == '\t'))
+		return parse_options(line + 7, b, err, errcap);
 	if (strncmp(line, "boot ", 5) != 0 && strncmp(line, "table ", 6) != 0 &&
 	    strcmp(line, "table") != 0)
 		return 0;
@@ -285,6 +486,145 @@ static void *map_phys(void *ctx, uint64_t phys, uint64_t size)
 	return size <= m->cap ? m->host : NULL;
 }
 
+/* What sh_add_region must answer for a region, by its header (the rule the engine applies to
+ * the regions it adds itself). SH_ETOOBIG stands for any refusal: the header gives several
+ * reasons for it and does not order them. */
+static int region_want(const void *base, size_t size, size_t nslots, unsigned nregions)
+{
+	uintptr_t lo = (uintptr_t)base, arena;
+	size_t meta = nslots ? sh_region_meta_bytes(nslots) : 0;
+
+	if (nslots == 0)
+		return SH_EINVAL;
+	if (meta == 0)
+		return SH_ETOOBIG;
+	if (nregions >= SH_MAX_REGIONS)
+		return SH_ETOOMANY;
+	arena = (lo + meta + SH_GRANULE - 1) & ~(uintptr_t)(SH_GRANULE - 1);
+	if (arena > lo + size || lo + size - arena < SH_GRANULE)
+		return SH_ETOOSMALL;
+	return SH_OK;
+}
+
+static bool region_answer_ok(int got, int want)
+{
+	return got == want || (want == SH_ETOOBIG && got != SH_OK);
+}
+
+/* Runs sh_boot_options on the input's options and compares return and config with the model.
+ * On a mismatch it names the word where the two first part: the end of the shortest prefix
+ * of the text on which they disagree. */
+static int check_options(struct diffheap *d, const struct boot_input *b,
+			 struct sh_boot_config *cfg)
+{
+	struct sh_boot_config before, expect, probe;
+	struct bootopts_want w, pw;
+	char word[96], text[200], *copy;
+	size_t at = b->opts_len, from, to;
+	int rc;
+
+	memcpy(&before, cfg, sizeof(before));
+	bootopts_model(b->opts, b->opts_len, cfg->heap_size, cfg->nslots, &w);
+	/* An exact-size copy, so that AddressSanitizer sees a read past the length. */
+	copy = malloc(b->opts_len);
+	if (copy == NULL && b->opts_len > 0)
+		abort();
+	if (b->opts_len > 0)
+		memcpy(copy, b->opts, b->opts_len);
+	rc = sh_boot_options(copy != NULL ? copy : "", b->opts_len, cfg);
+	free(copy);
+	memcpy(&expect, &before, sizeof(expect));
+	expect.heap_size = w.heap_size;
+	expect.nslots = w.nslots;
+	if (rc == w.rc && memcmp(&expect, cfg, sizeof(expect)) == 0)
+		return 0;
+
+	for (size_t n = 1; n < b->opts_len; n++) {
+		memcpy(&probe, &before, sizeof(probe));
+		bootopts_model(b->opts, n, before.heap_size, before.nslots, &pw);
+		if (sh_boot_options(b->opts, n, &probe) != pw.rc ||
+		    probe.heap_size != pw.heap_size || probe.nslots != pw.nslots) {
+			at = n;
+			break;
+		}
+	}
+	/* The word around the last byte of that prefix, cut at any white space or NUL. */
+	for (from = at; from > 0 && !word_break(b->opts[from - 1]); from--)
+		;
+	for (to = at; to < b->opts_len && !word_break(b->opts[to]); to++)
+		;
+	escape(b->opts + from, to - from, word, sizeof(word));
+	escape(b->opts, b->opts_len, text, sizeof(text));
+	return dh_report(
+		d, "boot options",
+		"word \"%s\" of \"%s\": sh_boot_options returned %d, heap_size %" PRIu64
+		", nslots %zu%s; model %d, heap_size %" PRIu64 ", nslots %zu",
+		word, text, rc, cfg->heap_size, cfg->nslots,
+		rc == w.rc && cfg->heap_size == w.heap_size && cfg->nslots == w.nslots
+			? ", other fields changed"
+			: "",
+		w.rc, w.heap_size, w.nslots);
+}
+
+/* A placement the model found: the translation hook is asked for exactly that footprint,
+ * then sh_boot_init fails where the header says (no pointer for it, a refused region) or adds
+ * it. */
+static int check_placed(struct diffheap *d, const struct sh_boot_result *res,
+			const struct mapping *mp, int rc, uint64_t want_start, uint64_t foot,
+			size_t nslots)
+{
+	int hw;
+
+	if ((uint64_t)(size_t)foot != foot) {
+		if (mp->calls != 0 || res->have_extended || res->place_error != SH_MM_ESIZE ||
+		    rc != (res->have_static ? SH_MM_OK : SH_MM_ESIZE))
+			return dh_report(d, "boot placement",
+					 "footprint of %" PRIu64
+					 " bytes exceeds SIZE_MAX: sh_boot_init"
+					 " returned %s, place_error %s",
+					 foot, sh_memmap_strerror(rc),
+					 sh_memmap_strerror(res->place_error));
+		return 0;
+	}
+	if (mp->calls != 1 || mp->phys != want_start || mp->size != foot)
+		return dh_report(d, "boot placement",
+				 "model places the %" PRIu64 "-byte footprint at 0x%" PRIx64
+				 "; the translation hook was asked %u times, last for %" PRIu64
+				 " bytes at 0x%" PRIx64 " (sh_boot_init: %s)",
+				 foot, want_start, mp->calls, mp->size, mp->phys,
+				 sh_memmap_strerror(rc));
+	if (foot > mp->cap) {
+		if (rc != SH_MM_EADDRESS || res->have_extended)
+			return dh_report(d, "boot placement",
+					 "the hook gives no pointer for %" PRIu64
+					 " bytes: sh_boot_init returned %s, extended %d",
+					 foot, sh_memmap_strerror(rc), res->have_extended);
+		return 0;
+	}
+	hw = region_want(mp->host, (size_t)foot, nslots, res->have_static ? 1u : 0u);
+	if (hw != SH_OK) {
+		if (rc != SH_MM_EHEAP || !region_answer_ok(res->heap_error, hw) ||
+		    res->have_extended)
+			return dh_report(d, "boot placement",
+					 "extended region of %" PRIu64 " bytes, %zu slots: "
+					 "sh_boot_init returned %s, heap_error %s; expected "
+					 "SH_MM_EHEAP with %s",
+					 foot, nslots, sh_memmap_strerror(rc),
+					 sh_strerror(res->heap_error), sh_strerror(hw));
+		return 0;
+	}
+	if (rc != SH_MM_OK || !res->have_extended || res->place.start != want_start ||
+	    res->place.end != want_start + foot)
+		return dh_report(d, "boot placement",
+				 "heap of %" PRIu64
+				 " bytes, %zu slots: model places it at 0x%" PRIx64
+				 ", sh_boot_init %s 0x%" PRIx64 " (%s)",
+				 foot, nslots, want_start,
+				 res->have_extended ? "at" : "did not place it,",
+				 res->place.start, sh_memmap_strerror(rc));
+	return 0;
+}
+
 int boot_setup(struct diffheap *d, const struct boot_input *b)
 {
 	static struct sh_mem_range mapbuf[MAP_CAP], childbuf[MAP_CAP + 4], raw[RAW_CAP];
@@ -293,10 +633,9 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 	struct sh_boot_result res;
 	struct sh_mem_range excl;
 	struct mapping mp;
-	size_t pool_bytes, nraw = 0;
+	size_t pool_bytes, nraw = 0, nslots;
 	unsigned char *pool = dh_pool(d, &pool_bytes);
-	uint64_t heap = (uint64_t)b->heap_pages * PAGE, limit = limit_of(b->limit),
-		 want_start = 0;
+	uint64_t heap, foot, limit = limit_of(b->limit), want_start = 0;
 	int prc, rc, want = -1;
 	bool have_map;
 
@@ -309,8 +648,8 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 	cfg.static_base = b->static_bytes ? pool : NULL;
 	cfg.static_size = b->static_bytes;
 	cfg.static_slots = b->static_slots;
-	cfg.heap_size = heap;
-	cfg.nslots = b->nslots;
+	cfg.heap_size = opts_heap_start(b);
+	cfg.nslots = opts_slots_start(b);
 	cfg.limit = b->limit == 0 ? 0 : limit;
 	excl.start = (uint64_t)b->excl_page * PAGE;
 	excl.end = excl.start + (uint64_t)b->excl_pages * PAGE;
@@ -320,8 +659,16 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 	mp.host = pool + ((b->static_bytes + PAGE - 1) / PAGE) * PAGE;
 	mp.cap = pool_bytes - (size_t)(mp.host - pool);
 	mp.calls = 0;
+	mp.phys = mp.size = 0;
 	cfg.phys_to_ptr = map_phys;
 	cfg.phys_ctx = &mp;
+
+	dh_begin(d, false);
+	if (b->has_opts && check_options(d, b, &cfg) != 0)
+		return -1;
+	heap = cfg.heap_size ? cfg.heap_size : (uint64_t)SH_DEFAULT_HEAP_SIZE;
+	nslots = cfg.nslots ? cfg.nslots : SH_DEFAULT_SLOTS;
+	foot = heap > UINT64_MAX - (PAGE - 1) ? 0 : (heap + PAGE - 1) / PAGE * PAGE;
 
 	/* The model's answer, from the raw entries. */
 	if (have_map &&
@@ -330,7 +677,6 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 	    nraw <= MODEL_MAX)
 		want = shref_place(raw, nraw, heap, limit, cfg.excl, cfg.nexcl, &want_start);
 
-	dh_begin(d, false);
 	rc = sh_boot_init(dh_heap_mut(d), have_map ? &map : NULL, &cfg, &res);
 
 	if (!have_map && !b->static_bytes) {
@@ -341,34 +687,58 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 				sh_memmap_strerror(rc));
 		return 1;
 	}
-	if (want == SH_MM_OK && rc != SH_MM_EHEAP &&
-	    (!res.have_extended || res.place.start != want_start ||
-	     res.place.end != want_start + heap))
-		return dh_report(d, "boot placement",
-				 "heap of %" PRIu64 " bytes: model places it at 0x%" PRIx64
-				 ", sh_boot_init %s 0x%" PRIx64 " (%s)",
-				 heap, want_start,
-				 res.have_extended ? "at" : "did not place it,",
-				 res.place.start,
-				 sh_memmap_strerror(res.have_extended ? rc : res.place_error));
-	if (want > 0 && (res.have_extended ||
-			 (b->static_bytes && res.place_error != want && rc == SH_MM_OK) ||
-			 (!b->static_bytes && rc != want)))
-		return dh_report(
-			d, "boot placement",
-			"model: %s; sh_boot_init returned %s, place_error %s, extended %d",
-			sh_memmap_strerror(want), sh_memmap_strerror(rc),
-			sh_memmap_strerror(res.place_error), res.have_extended);
+	if (b->static_bytes) {
+		/* The static region comes first; when it is refused nothing else happens. */
+		size_t sslots = b->static_slots ? b->static_slots : SH_BOOT_STATIC_SLOTS;
+		int sw = region_want(pool, b->static_bytes, sslots, 0);
+
+		if (sw != SH_OK &&
+		    (rc != SH_MM_EHEAP || !region_answer_ok(res.heap_error, sw) ||
+		     res.have_static || res.have_extended || mp.calls != 0))
+			return dh_report(
+				d, "boot static region",
+				"static region of %" PRIu32 " bytes, %zu slots: sh_boot_init"
+				" returned %s, heap_error %s; expected SH_MM_EHEAP with %s",
+				b->static_bytes, sslots, sh_memmap_strerror(rc),
+				sh_strerror(res.heap_error), sh_strerror(sw));
+		if (sw != SH_OK)
+			return 1;
+		if (!res.have_static)
+			return dh_report(d, "boot static region",
+					 "static region of %" PRIu32
+					 " bytes, %zu slots not added (%s)",
+					 b->static_bytes, sslots, sh_memmap_strerror(rc));
+	}
+	if (!have_map) {
+		if (rc != SH_MM_OK || res.have_extended || mp.calls != 0)
+			return dh_report(d, "boot placement",
+					 "no map: sh_boot_init returned %s, extended %d",
+					 sh_memmap_strerror(rc), res.have_extended);
+	} else if (want == SH_MM_OK) {
+		if (check_placed(d, &res, &mp, rc, want_start, foot, nslots) != 0)
+			return -1;
+	} else if (want > 0) {
+		/* The model finds no place: nothing is mapped, and the reason is the model's. */
+		if (mp.calls != 0 || res.have_extended || res.place_error != want ||
+		    rc != (res.have_static ? SH_MM_OK : want))
+			return dh_report(d, "boot placement",
+					 "model: %s; sh_boot_init returned %s, place_error %s, "
+					 "extended %d",
+					 sh_memmap_strerror(want), sh_memmap_strerror(rc),
+					 sh_memmap_strerror(res.place_error),
+					 res.have_extended);
+	}
 	if (res.have_extended) {
 		struct sh_region_info ri;
 
 		if (mp.calls == 0 || mp.phys != res.place.start ||
 		    sh_region_info(dh_heap(d), res.extended_region, &ri) != 0 ||
-		    (unsigned char *)ri.base != mp.host || ri.size != heap)
+		    (unsigned char *)ri.base != mp.host || ri.size != foot ||
+		    ri.nslots != nslots)
 			return dh_report(d, "boot placement",
 					 "extended region %u is not the translated footprint"
-					 " (%" PRIu64 " bytes at 0x%" PRIx64 ")",
-					 res.extended_region, heap, res.place.start);
+					 " (%" PRIu64 " bytes at 0x%" PRIx64 ", %zu slots)",
+					 res.extended_region, foot, res.place.start, nslots);
 		/* The child table reserves the heap: no chained payload can take it again. */
 		sh_memmap_init(&child, childbuf, MAP_CAP + 4);
 		if (sh_boot_child_map(&map, &res, NULL, 0, &child) == 0 &&

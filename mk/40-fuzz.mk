@@ -163,6 +163,7 @@ HELP += "  seeds               regenerate corpus/<target>/seed-* from fuzz/seeds
 
 # tests/test_opdecode.c pins the fuzz input formats; it links the decoders (and the engine,
 # which the boot decoder's setup calls).
-OPDECODE_TEST_OBJS := $(O)/san/fuzz/opdecode.o $(O)/san/fuzz/bootdecode.o $(O)/san/fuzz/diffheap.o
+OPDECODE_TEST_OBJS := $(O)/san/fuzz/opdecode.o $(O)/san/fuzz/bootdecode.o \
+	$(O)/san/fuzz/bootopts_model.o $(O)/san/fuzz/diffheap.o
 UNIT_LIBS_test_opdecode += $(OPDECODE_TEST_OBJS)
 $(O)/tests/test_opdecode $(O)/linsan/tests/test_opdecode: $(OPDECODE_TEST_OBJS)

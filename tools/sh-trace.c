@@ -151,7 +151,8 @@ static int load(const char *path, struct input *in)
 		} else if (in->boot) {
 			size_t used = boot_decode(buf, len, &in->bi);
 
-			in->nops = ops_decode_ops(buf + used, len - used, in->ops, OPS_MAX_OPS);
+			in->nops = ops_decode_ops(buf + used, boot_ops_bytes(buf, len, used),
+						  in->ops, OPS_MAX_OPS);
 		} else {
 			in->nops = ops_decode(buf, len, &in->layout, in->ops, OPS_MAX_OPS);
 		}
@@ -178,7 +179,9 @@ static void print_trace(const struct input *in, FILE *f, const char *source)
 
 static int write_bytes(const struct input *in, const char *out)
 {
-	size_t cap = 16 + BOOT_HEADER_BYTES + BOOT_MAX_TABLE + in->nops * 8, n;
+	size_t cap = 16 + BOOT_HEADER_BYTES + BOOT_MAX_TABLE + in->nops * 8 +
+		     BOOT_OPTS_MARKER_LEN + 1 + BOOT_MAX_OPTS,
+	       n, used;
 	unsigned char *buf = malloc(cap);
 	FILE *f;
 
@@ -191,11 +194,24 @@ static int write_bytes(const struct input *in, const char *out)
 		free(buf);
 		return 2;
 	}
+	used = n;
 	for (size_t i = 0; i < in->nops; i++) {
 		size_t k = ops_encode_op(&in->ops[i], buf + n, cap - n);
 
 		if (k == 0) {
 			fprintf(stderr, "op %zu has no byte encoding\n", i);
+			free(buf);
+			return 2;
+		}
+		n += k;
+	}
+	if (in->boot) {
+		/* The options section follows the operations, which must not hold its marker. */
+		size_t ops_bytes = n - used, k = boot_encode_opts(&in->bi, buf + n, cap - n);
+
+		if (k == (size_t)-1 || boot_ops_bytes(buf, n + k, used) != ops_bytes) {
+			fprintf(stderr,
+				"options have no byte encoding after these operations\n");
 			free(buf);
 			return 2;
 		}
