@@ -35,7 +35,7 @@ static uint32_t get32(const uint8_t *p)
 size_t boot_decode(const uint8_t *data, size_t size, struct boot_input *b)
 {
 	uint8_t h[BOOT_HEADER_BYTES];
-	size_t len;
+	size_t len, at;
 
 	/* A short input reads as if padded with zeros, so every input means something. */
 	memset(h, 0, sizeof(h));
@@ -59,7 +59,8 @@ size_t boot_decode(const uint8_t *data, size_t size, struct boot_input *b)
 	memcpy(b->table, data + BOOT_HEADER_BYTES, len);
 	b->table_len = len;
 	len += BOOT_HEADER_BYTES;
-	size_t at = len + boot_ops_bytes(data, size, len);
+	/* The options section runs from the first marker after the table to the end. */
+	at = len + boot_ops_bytes(data, size, len);
 	if (at < size) {
 		at += BOOT_OPTS_MARKER_LEN;
 		b->has_opts = true;
