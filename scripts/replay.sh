@@ -40,6 +40,8 @@ for t in "$@"; do
 		sed -n '/==== slotheap differential failure ====/,/==== end of report ====/p' "$log" |
 			head -n 80
 		grep -E 'ERROR: (Address|Undefined)Sanitizer|runtime error:' "$log" | head -n 5
+		# Targets without the differential engine say what broke on one line of their own.
+		grep -E '^[a-z_]+: format ' "$log" | head -n 3
 	fi
 	rows+=$(printf '  %-22s %8s %8s   %s' "$t" "$pass" "$fail" "$note")$'\n'
 	total_pass=$((total_pass + pass))
