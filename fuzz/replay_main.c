@@ -3,16 +3,18 @@
  * Plain replay driver: links with any one fuzz target (its LLVMFuzzerTestOneInput) and runs
  * files and directories of inputs through it, with any compiler and no fuzzing engine.
  *
- *   replay [-n] [-q] path...
+ *   replay [-n] [-q] [-t seconds] path...
  *
  * Directories are read recursively in name order; text companions (*.trace, *.md, *.txt,
  * *.dict, *.options, README*) and hidden files are skipped. The inputs run in a child
  * process; if one crashes, that input fails and a new child goes on with the next (-n: run
- * everything in-process, for a debugger).
+ * everything in-process, for a debugger). An input that runs longer than -t seconds (default
+ * 60, 0 for no limit) fails as timed out, so a parser that loops fails instead of hanging.
  * Prints one line per failure and a final "N passed, N failed"; exits 1 if any failed.
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int no_fork;
 static int quiet;
+static unsigned timeout_s = 60;
 static unsigned long passed, failed;
 
 static int skipped_name(const char *name)
@@ -199,6 +202,7 @@ static void run_all(void)
 		if (pid == 0) {
 			close(fd[0]);
 			for (size_t i = next; i < ninputs; i++) {
+				alarm(timeout_s);
 				if (run_input(i) != 0) {
 					printf("FAIL %s: cannot read\n", inputs[i]);
 					fflush(stdout);
@@ -230,7 +234,9 @@ static void run_all(void)
 			return;
 		}
 		failed++;
-		if (WIFSIGNALED(status))
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+			printf("FAIL %s: timed out after %u s\n", inputs[done], timeout_s);
+		else if (WIFSIGNALED(status))
 			printf("FAIL %s: signal %d\n", inputs[done], WTERMSIG(status));
 		else
 			printf("FAIL %s: exit status %d\n", inputs[done], WEXITSTATUS(status));
@@ -260,13 +266,15 @@ int main(int argc, char **argv)
 			no_fork = 1;
 		} else if (strcmp(argv[i], "-q") == 0) {
 			quiet = 1;
+		} else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
+			timeout_s = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else {
-			fprintf(stderr, "usage: %s [-n] [-q] file|dir...\n", name);
+			fprintf(stderr, "usage: %s [-n] [-q] [-t seconds] file|dir...\n", name);
 			return 2;
 		}
 	}
 	if (i == argc) {
-		fprintf(stderr, "usage: %s [-n] [-q] file|dir...\n", name);
+		fprintf(stderr, "usage: %s [-n] [-q] [-t seconds] file|dir...\n", name);
 		return 2;
 	}
 	for (; i < argc; i++)
