@@ -346,10 +346,14 @@ int sh_boot_child_map(const struct sh_memmap *map, const struct sh_boot_result *
 
 /*
  * Run-time overrides from a command line or option string: recognises the words
- * "slotheap.size=N" and "slotheap.slots=N" (N decimal or 0x hex, with an optional K, M or G
- * suffix for the size) anywhere in s[0 .. len), separated by blanks, and sets the fields of
- * cfg. Other words are ignored. Returns the number of options applied, or -1 for a malformed
- * or overflowing value (cfg unchanged for that option).
+ * "slotheap.size=N" and "slotheap.slots=N" anywhere in s[0 .. len) and sets the fields of
+ * cfg. Words are separated by space, tab, newline or NUL (a carriage return belongs to its
+ * word, so strip CRLF line ends first). N is decimal or hex after "0x" or "0X" (either case
+ * of digits); the size may end in K, M or G (or k, m, g). A size or slot count of 0 is
+ * malformed.
+ * Other words are ignored. Returns the number of options applied, or -1 at the first
+ * malformed or overflowing value: options before it stay applied, that one and any after it
+ * are not.
  */
 int sh_boot_options(const char *s, size_t len, struct sh_boot_config *cfg);
 
