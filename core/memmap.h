@@ -165,7 +165,13 @@ int sh_memmap_normalize(const struct sh_mem_range *raw, size_t n, struct sh_memm
  * checksum over its 24 bytes, the checksum field included, must come to 0; the checksum of
  * the table_bytes after the header must equal table_checksum), walks exactly table_entries
  * records, and normalizes every LB_TAG_MEMORY range. A table with a forward record is
- * replaced by its target (the first forward record wins). *found, if not NULL, gets the
+ * replaced by its target (the first forward record wins). Before a hop is taken, a target
+ * already visited (the current table included) is SH_MM_EFORWARD_LOOP, which wins over
+ * SH_MM_ETOO_MANY_FORWARDS at the hop limit; a target outside the image is
+ * SH_MM_EFORWARD_OUTSIDE below the limit (at the limit the target is not looked at). Each
+ * record's size is checked (SH_MM_ERECORD_SHORT for less than its 8-byte header,
+ * SH_MM_ERECORD_ALIGN, SH_MM_ERECORD_PAST_TABLE) before what its tag needs (whole 20-byte
+ * ranges, a 16-byte forward record). *found, if not NULL, gets the
  * address of the table that held the memory records. Returns 0 or a reason code:
  * SH_MM_EINVAL, SH_MM_ETRUNCATED, SH_MM_ESIGNATURE, SH_MM_EHDRSIZE, SH_MM_EHDRCHECKSUM,
  * SH_MM_ETABLE_PAST_BUFFER, SH_MM_ETBLCHECKSUM, SH_MM_ERECORD_SHORT, SH_MM_ERECORD_ALIGN,
@@ -178,8 +184,8 @@ int sh_cb_parse(const void *image, size_t len, uint64_t base, uint64_t table,
 
 /* The search a payload does for the coreboot header: 16-byte steps through physical
  * [0, 0x1000) and then [0xf0000, 0x100000), as far as the image covers them. The first
- * address holding "LBIO", a header inside the image and a valid header checksum is stored
- * in *table. Returns 0, SH_MM_EINVAL or SH_MM_ENOTFOUND. Reads nothing outside the image. */
+ * address holding "LBIO", a header inside the image, header_bytes >= 24 and a valid header
+ * checksum is stored in *table. Returns 0, SH_MM_EINVAL or SH_MM_ENOTFOUND. Reads nothing outside the image. */
 int sh_cb_find(const void *image, size_t len, uint64_t base, uint64_t *table);
 
 /* The coreboot / IP checksum: 16-bit one's-complement sum of little-endian 16-bit words
@@ -188,8 +194,8 @@ uint16_t sh_cb_checksum(const void *buf, size_t len);
 
 /* Multiboot v1: buf is the mmap buffer; each entry is {u32 size, u64 base_addr, u64 length,
  * u32 type}, where size does not count itself, must be >= 20 and may be larger (the next
- * entry starts size + 4 bytes on). Returns 0, SH_MM_EINVAL, SH_MM_EENTRY_SIZE,
- * SH_MM_ERANGES_PAST_END, SH_MM_EOVERFLOW, SH_MM_ENORAM. */
+ * entry starts size + 4 bytes on). Returns 0, SH_MM_EINVAL, SH_MM_EENTRY_SIZE (checked
+ * before whether the entry fits), SH_MM_ERANGES_PAST_END, SH_MM_EOVERFLOW, SH_MM_ENORAM. */
 int sh_mb1_parse(const void *buf, size_t len, struct sh_memmap *out);
 
 /* Multiboot2: buf holds the memory-map tag {u32 type = 6, u32 size, u32 entry_size,
@@ -206,8 +212,10 @@ int sh_mb2_parse(const void *buf, size_t len, struct sh_memmap *out);
  * (type 0). Finds the first memory-map tag and parses it as sh_mb2_parse does. total_size
  * must fit in len. Returns 0, SH_MM_EINVAL, SH_MM_ETRUNCATED (len < 8), SH_MM_EHDRSIZE
  * (total_size < 8), SH_MM_ETABLE_PAST_BUFFER, SH_MM_ERECORD_SHORT (tag size < 8),
- * SH_MM_ERECORD_PAST_TABLE (a tag runs past total_size), SH_MM_ENOMEMTAG, or what
- * sh_mb2_parse returns for the tag. */
+ * SH_MM_ERECORD_PAST_TABLE (a tag runs past total_size), SH_MM_ENOMEMTAG (also when fewer
+ * than 8 bytes, or only padding, are left before total_size), or what sh_mb2_parse returns
+ * for the memory-map tag, read as a buffer of the tag's own size (so a tag of 8-15 bytes is
+ * SH_MM_ETRUNCATED here). */
 int sh_mb2_parse_info(const void *buf, size_t len, struct sh_memmap *out);
 
 /* Raw e820 array of entry_size (20 or 24) byte entries {u64 base, u64 length, u32 type
