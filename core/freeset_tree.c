@@ -237,12 +237,10 @@ void sh_fs_update(struct sh_region *r, uint32_t i)
 	raise_or_lower_max(r, i, max_below(r, NODE(r, i)));
 }
 
-uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
+/* The lowest-addressed block of subtree t with at least gran granules; t's maximum says
+ * there is one. */
+static uint32_t lowest_fit(const struct sh_region *r, uint32_t t, uint32_t gran)
 {
-	uint32_t t = r->free_root;
-
-	if (subtree_max(r, t) < gran)
-		return SH_NIL;
 	for (;;) {
 		const struct sh_slot *s = NODE(r, t);
 		if (s->link[0] != SH_NIL && NODE(r, s->link[0])->max >= gran)
@@ -254,25 +252,41 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
 	}
 }
 
-/* In-order walk of subtree t that skips every subtree holding no block of gran granules. */
-static uint32_t scan_from(const struct sh_region *r, uint32_t t, uint32_t gran,
-			  sh_fs_accept accept, void *ctx)
+uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
 {
-	while (t != SH_NIL && subtree_max(r, t) >= gran) {
-		const struct sh_slot *s = NODE(r, t);
-		uint32_t x = scan_from(r, s->link[0], gran, accept, ctx);
-		if (x != SH_NIL)
-			return x;
-		if (s->size >= gran && accept(r, t, ctx))
-			return t;
-		t = s->link[1];
+	if (subtree_max(r, r->free_root) < gran)
+		return SH_NIL;
+	return lowest_fit(r, r->free_root, gran);
+}
+
+/* The next block above block t, in address order, with at least gran granules, or SH_NIL:
+ * the lowest fit of t's right subtree, else the first ancestor reached from its left side
+ * that fits itself or has a right subtree that does. */
+static uint32_t next_fit(const struct sh_region *r, uint32_t t, uint32_t gran)
+{
+	const struct sh_slot *s = NODE(r, t);
+
+	if (subtree_max(r, s->link[1]) >= gran)
+		return lowest_fit(r, s->link[1], gran);
+	for (uint32_t p = sh_parent_of(s); p != SH_NIL; t = p, p = sh_parent_of(NODE(r, p))) {
+		const struct sh_slot *ps = NODE(r, p);
+		if (ps->link[0] != t)
+			continue;
+		if (ps->size >= gran)
+			return p;
+		if (subtree_max(r, ps->link[1]) >= gran)
+			return lowest_fit(r, ps->link[1], gran);
 	}
 	return SH_NIL;
 }
 
 uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx)
 {
-	return scan_from(r, r->free_root, gran, accept, ctx);
+	uint32_t t = sh_fs_first_fit(r, gran);
+
+	while (t != SH_NIL && !accept(r, t, ctx))
+		t = next_fit(r, t, gran);
+	return t;
 }
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
