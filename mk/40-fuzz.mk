@@ -9,6 +9,8 @@
 #   cov        clang source-based coverage + fuzz/replay_main.c
 # CORE_DIR names the allocator sources (default core): `make fuzz CORE_DIR=path/to/copy`
 # fuzzes a modified copy without touching core/. Objects go to $(O)/fuzz/<CORE_DIR>/.
+# LINEAR=1 builds everything with -DSH_LINEAR=1 (the linear free list), under
+# $(O)/fuzz/<CORE_DIR>-linear/, so the fuzzers hold that build to the same model.
 #
 #   make fuzz [FUZZ_SECONDS=180] [ENGINE=libfuzzer|afl] [JOBS=1] [TARGETS="a b"]
 #   make replay                   every corpus file through its target (check-replay)
@@ -18,6 +20,7 @@
 #   make sh-trace                 $(O)/sh-trace: bytes <-> text traces, step-by-step runs
 
 CORE_DIR ?= core
+LINEAR ?= 0
 FUZZ_SECONDS ?= 180
 ENGINE ?= libfuzzer
 JOBS ?= 1
@@ -25,7 +28,8 @@ AFL_CC ?= afl-clang-fast
 LLVM_PROFDATA ?= $(shell command -v llvm-profdata || command -v llvm-profdata-14)
 LLVM_COV ?= $(shell command -v llvm-cov || command -v llvm-cov-14)
 
-FUZZ_TAG := $(subst /,_,$(patsubst %/,%,$(CORE_DIR)))
+FUZZ_TAG := $(subst /,_,$(patsubst %/,%,$(CORE_DIR)))$(if $(filter 1,$(LINEAR)),-linear)
+FUZZ_DEFS := $(if $(filter 1,$(LINEAR)),-DSH_LINEAR=1)
 FUZZ_O := $(O)/fuzz/$(FUZZ_TAG)
 FUZZ_WORK ?= $(O)/fuzz-work/$(FUZZ_TAG)
 
@@ -35,7 +39,7 @@ FUZZ_COMMON_SRCS := $(filter-out fuzz/replay_main.c $(patsubst %,fuzz/%.c,$(FUZZ
 	$(wildcard fuzz/*.c))
 FUZZ_CORE_SRCS := $(wildcard $(CORE_DIR)/*.c)
 FUZZ_HDRS := $(wildcard $(CORE_DIR)/*.h core/*.h ref/*.h fuzz/*.h)
-FUZZ_INCLUDES := -I$(CORE_DIR) -Icore -Iref -Ifuzz
+FUZZ_INCLUDES := $(FUZZ_DEFS) -I$(CORE_DIR) -Icore -Iref -Ifuzz
 
 FZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FZ_CC_libfuzzer = $(CLANG)
@@ -114,10 +118,14 @@ $(SH_TRACE): $(FUZZ_O)/replay/tools/sh-trace.o $(call fz_lib_objs,replay)
 sh-trace: $(SH_TRACE)
 
 # ---- replay: every committed input through its target ----
-.PHONY: replay check-replay
+.PHONY: replay check-replay check-replay-linear
 replay: fuzz-build-replay
 	@bash scripts/replay.sh $(FUZZ_O)/replay/bin $(FUZZ_TARGETS)
 check-replay: replay
+# The same inputs against the SH_LINEAR build: both builds must agree with the model.
+check-replay-linear:
+	@echo "replay against the SH_LINEAR build"
+	@$(MAKE) --no-print-directory replay LINEAR=1
 
 # ---- soak: deterministic differential soak, default and SH_LINEAR builds ----
 SOAK_OBJS = $(O)/$(1)/tests/soak.o $(O)/$(1)/fuzz/diffheap.o $(O)/$(1)/fuzz/opdecode.o
@@ -131,7 +139,7 @@ check-soak: $(O)/soak $(O)/linsan/soak
 	@$(O)/linsan/soak --trace-dir $(O)/linsan
 
 # ---- campaign, triage, corpus maintenance, coverage ----
-FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
+FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ENGINE=$(ENGINE) JOBS=$(JOBS) SH_TRACE=$(SH_TRACE) \
 	FUZZ_TARGETS="$(if $(TARGETS),$(TARGETS),$(FUZZ_TARGETS))" MAKE="$(MAKE)"
 .PHONY: fuzz triage corpus-merge coverage
@@ -145,9 +153,10 @@ coverage: fuzz-build-cov
 	@$(FUZZ_ENV) LLVM_PROFDATA="$(LLVM_PROFDATA)" LLVM_COV="$(LLVM_COV)" \
 		bash scripts/coverage.sh
 
-CHECK_STEPS += check-soak check-replay
+CHECK_STEPS += check-soak check-replay check-replay-linear
 HELP += "  fuzz                differential fuzzing campaign (FUZZ_SECONDS= ENGINE=libfuzzer|afl JOBS= TARGETS=)"
 HELP += "  replay / check-replay  run every corpus and regression input through its target"
+HELP += "  check-replay-linear the same against the SH_LINEAR build (LINEAR=1 works for fuzz, replay, triage)"
 HELP += "  check-soak          deterministic differential soak (1M+ ops), default and SH_LINEAR"
 HELP += "  triage CRASH=f      minimize a crash, turn it into a trace, add it to corpus/regressions"
 HELP += "  corpus-merge        add the inputs of $(FUZZ_WORK) that grow coverage to corpus/"

@@ -12,7 +12,7 @@ FUZZ_TARGETS=${FUZZ_TARGETS:-}
 MERGE_FLAGS=${MERGE_FLAGS--use_counters=0}
 
 bash scripts/install-deps.sh base fuzz || exit 1
-if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" fuzz-build-libfuzzer \
+if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" LINEAR="$LINEAR" fuzz-build-libfuzzer \
 	>"$O/corpus-merge-build.log" 2>&1; then
 	tail -n 30 "$O/corpus-merge-build.log"
 	exit 1

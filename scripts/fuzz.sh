@@ -2,6 +2,7 @@
 # make fuzz: a time-boxed differential fuzzing campaign over every fuzz target.
 #
 #   make fuzz [FUZZ_SECONDS=180] [ENGINE=libfuzzer|afl] [JOBS=1] [TARGETS="a b"] [CORE_DIR=core]
+#             [LINEAR=1 (the SH_LINEAR build)]
 #
 # Installs what it lacks (scripts/install-deps.sh fuzz), builds the targets for the engine,
 # then fuzzes each target in turn for its share of FUZZ_SECONDS, with JOBS parallel workers,
@@ -39,8 +40,8 @@ bins=()
 for t in "${targets[@]}"; do
 	bins+=("$FUZZ_O/$ENGINE/bin/$t" "$FUZZ_O/replay/bin/$t")
 done
-echo "fuzz: building $ENGINE targets from $CORE_DIR/ (log: $FUZZ_WORK/build.log)"
-if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" "${bins[@]}" sh-trace \
+echo "fuzz: building $ENGINE targets from $CORE_DIR/$([ "$LINEAR" = 1 ] && echo " with SH_LINEAR=1") (log: $FUZZ_WORK/build.log)"
+if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" LINEAR="$LINEAR" "${bins[@]}" sh-trace \
 	>"$FUZZ_WORK/build.log" 2>&1; then
 	tail -n 30 "$FUZZ_WORK/build.log"
 	echo "fuzz: build failed" >&2

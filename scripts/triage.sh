@@ -30,7 +30,7 @@ echo "triage: $CRASH as a $TARGET input, allocator from $CORE_DIR/"
 
 bash scripts/install-deps.sh base fuzz || exit 1
 mkdir -p "$O"
-if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" "$FUZZ_O/$ENGINE/bin/$TARGET" \
+if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" LINEAR="$LINEAR" "$FUZZ_O/$ENGINE/bin/$TARGET" \
 	"$FUZZ_O/replay/bin/$TARGET" sh-trace >"$O/triage-build.log" 2>&1; then
 	tail -n 30 "$O/triage-build.log"
 	exit 1
