@@ -499,6 +499,22 @@ static size_t table_bytes(size_t head, size_t esz, size_t n, uint64_t limit)
 	return (uint64_t)total > limit ? 0 : total;
 }
 
+/* Writes an LBIO header at h for the table_bytes of records already written after it: both
+ * checksums come out right. */
+static void put_cb_header(uint8_t *h, uint32_t table_bytes, uint32_t entries)
+{
+	h[0] = 'L';
+	h[1] = 'B';
+	h[2] = 'I';
+	h[3] = 'O';
+	mm_wr32(h + 4, SH_CB_HEADER_BYTES);
+	mm_wr32(h + 8, 0);
+	mm_wr32(h + 12, table_bytes);
+	mm_wr32(h + 16, sh_cb_checksum(h + SH_CB_HEADER_BYTES, table_bytes));
+	mm_wr32(h + 20, entries);
+	mm_wr32(h + 8, sh_cb_checksum(h, SH_CB_HEADER_BYTES));
+}
+
 /* The SH_FMT_CBIMAGE layout: zeros, a forward table low, the real table high. */
 static int emit_image(const struct sh_memmap *m, uint8_t *p, size_t cap, size_t *len)
 {
@@ -515,18 +531,10 @@ static int emit_image(const struct sh_memmap *m, uint8_t *p, size_t cap, size_t 
 	for (i = 0; i < SH_CBIMAGE_HIGH; i++)
 		((volatile uint8_t *)p)[i] = 0;
 	uint8_t *f = p + SH_CBIMAGE_LOW;
-	f[0] = 'L';
-	f[1] = 'B';
-	f[2] = 'I';
-	f[3] = 'O';
-	mm_wr32(f + 4, SH_CB_HEADER_BYTES);
-	mm_wr32(f + 12, 16);
-	mm_wr32(f + 20, 1);
 	mm_wr32(f + 24, SH_CB_TAG_FORWARD);
 	mm_wr32(f + 28, 16);
 	mm_wr64(f + 32, SH_CBIMAGE_HIGH);
-	mm_wr32(f + 16, sh_cb_checksum(f + SH_CB_HEADER_BYTES, 16));
-	mm_wr32(f + 8, sh_cb_checksum(f, SH_CB_HEADER_BYTES));
+	put_cb_header(f, 16, 1);
 	*len = SH_CBIMAGE_HIGH + tlen;
 	return SH_MM_OK;
 }
@@ -615,16 +623,7 @@ int sh_memmap_emit(enum sh_mm_format fmt, const struct sh_memmap *m, void *out, 
 		uint32_t tbytes = (uint32_t)(total - SH_CB_HEADER_BYTES);
 		mm_wr32(p + 24, SH_CB_TAG_MEMORY);
 		mm_wr32(p + 28, tbytes);
-		p[0] = 'L';
-		p[1] = 'B';
-		p[2] = 'I';
-		p[3] = 'O';
-		mm_wr32(p + 4, SH_CB_HEADER_BYTES);
-		mm_wr32(p + 8, 0);
-		mm_wr32(p + 12, tbytes);
-		mm_wr32(p + 16, sh_cb_checksum(p + SH_CB_HEADER_BYTES, tbytes));
-		mm_wr32(p + 20, 1);
-		mm_wr32(p + 8, sh_cb_checksum(p, SH_CB_HEADER_BYTES));
+		put_cb_header(p, tbytes, 1);
 	}
 	*len = total;
 	return SH_MM_OK;
