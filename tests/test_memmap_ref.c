@@ -16,108 +16,49 @@
 #include <cmocka.h>
 
 #include "memmap_ref.h"
+#include "memmap_util.h"
 
 #define CAP 64
 static struct sh_mem_range raw[CAP];
 static uint8_t img[0x2000];
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t read32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-/* {start, size, type} as a table holds it. */
-struct ent {
-	uint64_t start, size;
-	uint32_t type;
-};
-
 static void put_ent(uint8_t *p, const struct ent *e)
 {
-	put64(p, e->start);
-	put64(p + 8, e->size);
-	put32(p + 16, e->type);
+	le64(p, e->start);
+	le64(p + 8, e->size);
+	le32(p + 16, e->type);
 }
 
 static const struct ent three[] = {
 	{0, 0x9f000, 1}, {0x100000, 0x7ff00000, 1}, {0xfec00000, 0x1000, 2}};
 
-/* coreboot table under construction at p: records appended after the 24-byte header. */
-struct cb {
-	uint8_t *p;
-	size_t off;
-	uint32_t n;
-};
-
-static void cb_begin(struct cb *c, uint8_t *p)
-{
-	c->p = p;
-	c->off = 24;
-	c->n = 0;
-}
-
-/* A record with the given size field, occupying bytes bytes (zeroed); returns its payload. */
-static uint8_t *cb_rec(struct cb *c, uint32_t tag, uint32_t size, size_t bytes)
-{
-	uint8_t *r = c->p + c->off;
-	memset(r, 0, bytes);
-	put32(r, tag);
-	put32(r + 4, size);
-	c->off += bytes;
-	c->n++;
-	return r + 8;
-}
-
-static void cb_mem(struct cb *c, const struct ent *e, size_t n)
-{
-	uint8_t *q = cb_rec(c, SH_CB_TAG_MEMORY, (uint32_t)(8 + 20 * n), 8 + 20 * n);
-	for (size_t i = 0; i < n; i++)
-		put_ent(q + 20 * i, &e[i]);
-}
-
-static void cb_fwd(struct cb *c, uint64_t target)
-{
-	put64(cb_rec(c, SH_CB_TAG_FORWARD, 16, 16), target);
-}
-
+/* The builders of tests/memmap_util.h, but with the reference's checksum: cbb_end and
+ * cb_fix_header there call core's. */
 static void fix_header(uint8_t *p)
 {
-	put32(p + 8, 0);
-	put32(p + 8, mmref_checksum(p, 24));
+	le32(p + 8, 0);
+	le32(p + 8, mmref_checksum(p, 24));
 }
 
 /* Writes the header, both checksums right; returns the table's length. */
-static size_t cb_end(struct cb *c)
+static size_t ref_cb_end(struct cbb *c)
 {
 	uint32_t tb = (uint32_t)(c->off - 24);
 	memcpy(c->p, "LBIO", 4);
-	put32(c->p + 4, 24);
-	put32(c->p + 12, tb);
-	put32(c->p + 16, mmref_checksum(c->p + 24, tb));
-	put32(c->p + 20, c->n);
+	le32(c->p + 4, 24);
+	le32(c->p + 12, tb);
+	le32(c->p + 16, mmref_checksum(c->p + 24, tb));
+	le32(c->p + 20, c->n);
 	fix_header(c->p);
 	return c->off;
 }
 
-static size_t cb_table(uint8_t *p, const struct ent *e, size_t n)
+static size_t ref_cb_table(uint8_t *p, const struct ent *e, size_t n)
 {
-	struct cb c;
-	cb_begin(&c, p);
-	cb_mem(&c, e, n);
-	return cb_end(&c);
+	struct cbb c;
+	cbb_begin(&c, p);
+	cbb_mem(&c, e, n);
+	return ref_cb_end(&c);
 }
 
 static int read_fmt(enum sh_mm_format fmt, const uint8_t *b, size_t len, size_t *n)
@@ -155,9 +96,9 @@ static void test_checksum(void **state)
 				     0xff, 0x01, 0x00}; /* carries fold back */
 	assert_int_equal(mmref_checksum(ff, 6), (uint16_t)~0x0001);
 	/* a header with its checksum field filled in sums to 0 */
-	size_t len = cb_table(img, three, 3);
+	size_t len = ref_cb_table(img, three, 3);
 	assert_int_equal(mmref_checksum(img, 24), 0);
-	assert_int_equal(read32(img + 16), mmref_checksum(img + 24, len - 24));
+	assert_int_equal(get32(img + 16), mmref_checksum(img + 24, len - 24));
 }
 
 /* --- good tables of every format ----------------------------------------------------- */
@@ -165,20 +106,20 @@ static void test_checksum(void **state)
 static void test_cbtable(void **state)
 {
 	(void)state;
-	size_t n, len = cb_table(img, three, 3);
+	size_t n, len = ref_cb_table(img, three, 3);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_OK);
 	expect_three(n);
 	/* trailing bytes after the table and records beyond table_entries are not read */
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len + 100, &n), SH_MM_OK);
 	assert_int_equal(n, 3);
 	/* two memory records and an unknown one: entries in table order */
-	struct cb c;
+	struct cbb c;
 	const struct ent lo[] = {{0x1000, 0x1000, 7}};
-	cb_begin(&c, img);
-	cb_mem(&c, three + 2, 1);
-	cb_rec(&c, 0x40, 12, 12);
-	cb_mem(&c, lo, 1);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_mem(&c, three + 2, 1);
+	cbb_rec(&c, 0x40, 12, 12);
+	cbb_mem(&c, lo, 1);
+	len = ref_cb_end(&c);
 	uint64_t found = 1;
 	assert_int_equal(mmref_cb_raw(img, len, 0, 0, raw, CAP, &n, &found), SH_MM_OK);
 	assert_int_equal(found, 0);
@@ -186,9 +127,9 @@ static void test_cbtable(void **state)
 	expect(0, 0xfec00000, 0xfec01000, 2);
 	expect(1, 0x1000, 0x2000, 7);
 	/* a memory record with no ranges counts as one */
-	cb_begin(&c, img);
-	cb_mem(&c, NULL, 0);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_mem(&c, NULL, 0);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_OK);
 	assert_int_equal(n, 0);
 }
@@ -200,7 +141,7 @@ static void test_cb_image_base_and_odd_offset(void **state)
 	size_t n;
 	uint64_t found;
 	memset(img, 0, sizeof(img));
-	cb_table(img + 0x103, three, 3);
+	ref_cb_table(img + 0x103, three, 3);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0xf0000, 0xf0103, raw, CAP, &n, &found),
 			 SH_MM_OK);
 	expect_three(n);
@@ -210,15 +151,15 @@ static void test_cb_image_base_and_odd_offset(void **state)
 static void test_cb_forwards(void **state)
 {
 	(void)state;
-	struct cb c;
+	struct cbb c;
 	size_t n;
 	uint64_t found = 0;
 	memset(img, 0, sizeof(img));
 	/* coreboot's layout: a low table whose only record forwards to the real one */
-	cb_begin(&c, img + 0x500);
-	cb_fwd(&c, 0x1000);
-	cb_end(&c);
-	cb_table(img + 0x1000, three, 3);
+	cbb_begin(&c, img + 0x500);
+	cbb_fwd(&c, 0x1000);
+	ref_cb_end(&c);
+	ref_cb_table(img + 0x1000, three, 3);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0, 0x500, raw, CAP, &n, &found),
 			 SH_MM_OK);
 	assert_int_equal(found, 0x1000);
@@ -227,11 +168,11 @@ static void test_cb_forwards(void **state)
 	expect_three(n);
 	/* memory and forward in one table: the forward wins; only the first forward counts */
 	const struct ent other[] = {{0x5000, 0x1000, 1}};
-	cb_begin(&c, img + 0x100);
-	cb_mem(&c, other, 1);
-	cb_fwd(&c, 0x1000);
-	cb_fwd(&c, 0x700);
-	cb_end(&c);
+	cbb_begin(&c, img + 0x100);
+	cbb_mem(&c, other, 1);
+	cbb_fwd(&c, 0x1000);
+	cbb_fwd(&c, 0x700);
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0, 0x100, raw, CAP, &n, &found),
 			 SH_MM_OK);
 	assert_int_equal(found, 0x1000);
@@ -244,11 +185,11 @@ static void test_mb1(void **state)
 	uint8_t b[128] = {0};
 	size_t n;
 	/* size 28 (8 bytes of padding that are not read), then size 20 */
-	put32(b, 28);
+	le32(b, 28);
 	put_ent(b + 4, &three[0]);
-	put32(b + 24, 0xffffffff);
-	put32(b + 28, 0xffffffff);
-	put32(b + 32, 20);
+	le32(b + 24, 0xffffffff);
+	le32(b + 28, 0xffffffff);
+	le32(b + 32, 20);
 	put_ent(b + 36, &three[1]);
 	assert_int_equal(read_fmt(SH_FMT_MB1, b, 56, &n), SH_MM_OK);
 	assert_int_equal(n, 2);
@@ -262,10 +203,10 @@ static size_t mb2_tag(uint8_t *b, uint32_t esz, const struct ent *e, size_t n)
 {
 	size_t size = 16 + esz * n;
 	memset(b, 0xee, size);
-	put32(b, 6);
-	put32(b + 4, (uint32_t)size);
-	put32(b + 8, esz);
-	put32(b + 12, 1);
+	le32(b, 6);
+	le32(b + 4, (uint32_t)size);
+	le32(b + 8, esz);
+	le32(b + 12, 1);
 	for (size_t i = 0; i < n; i++)
 		put_ent(b + 16 + esz * i, &e[i]);
 	return size;
@@ -288,13 +229,13 @@ static void test_mb2(void **state)
 static size_t mb2info(uint8_t *b)
 {
 	memset(b, 0, 256);
-	put32(b + 8, 1);
-	put32(b + 12, 13);
+	le32(b + 8, 1);
+	le32(b + 12, 13);
 	memcpy(b + 16, "quiet", 5);
 	size_t t = mb2_tag(b + 24, 24, three, 3);
-	put32(b + 24 + t, 0);
-	put32(b + 28 + t, 8);
-	put32(b, (uint32_t)(24 + t + 8));
+	le32(b + 24 + t, 0);
+	le32(b + 28 + t, 8);
+	le32(b, (uint32_t)(24 + t + 8));
 	return 24 + t + 8;
 }
 
@@ -320,7 +261,7 @@ static void test_e820(void **state)
 	memset(b, 0, sizeof(b));
 	for (int i = 0; i < 3; i++) {
 		put_ent(b + 24 * i, &three[i]);
-		put32(b + 24 * i + 20, i == 1 ? 2u : 3u);
+		le32(b + 24 * i + 20, i == 1 ? 2u : 3u);
 	}
 	assert_int_equal(read_fmt(SH_FMT_E820_24, b, 72, &n), SH_MM_OK);
 	assert_int_equal(n, 2);
@@ -339,7 +280,7 @@ static void test_clamp_and_empty_entries(void **state)
 		{0x1000, 0, 1},				    /* empty: kept in the raw list */
 		{0x2000, UINT64_MAX, 3},
 	};
-	size_t n, len = cb_table(img, e, 5);
+	size_t n, len = ref_cb_table(img, e, 5);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_OK);
 	assert_int_equal(n, 5);
 	expect(0, UINT64_C(0xffffffffffff0000), SH_MEM_TOP, 1);
@@ -372,7 +313,7 @@ static void test_einval_eformat(void **state)
 static void test_etruncated(void **state)
 {
 	(void)state;
-	size_t n, len = cb_table(img, three, 3);
+	size_t n, len = ref_cb_table(img, three, 3);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, 23, &n), SH_MM_ETRUNCATED);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, 0, &n), SH_MM_ETRUNCATED);
 	assert_int_equal(mmref_cb_raw(img, len, 0x1000, 0x10, raw, CAP, &n, NULL),
@@ -387,50 +328,50 @@ static void test_etruncated(void **state)
 	assert_int_equal(read_fmt(SH_FMT_MB2INFO, b, 7, &n), SH_MM_ETRUNCATED);
 	/* a type-6 tag in boot information is read as a buffer of its own size */
 	len = mb2info(b);
-	put32(b + 28, 12);
+	le32(b + 28, 12);
 	assert_int_equal(read_fmt(SH_FMT_MB2INFO, b, len, &n), SH_MM_ETRUNCATED);
 }
 
 static void test_esignature(void **state)
 {
 	(void)state;
-	size_t n, len = cb_table(img, three, 3);
+	size_t n, len = ref_cb_table(img, three, 3);
 	img[3] = 'X';
 	fix_header(img);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ESIGNATURE);
 	uint8_t b[256];
 	len = mb2_tag(b, 24, three, 3);
-	put32(b, 7);
+	le32(b, 7);
 	assert_int_equal(read_fmt(SH_FMT_MB2, b, len, &n), SH_MM_ESIGNATURE);
 }
 
 static void test_ehdrsize(void **state)
 {
 	(void)state;
-	size_t n, len = cb_table(img, three, 3);
-	put32(img + 4, 20);
+	size_t n, len = ref_cb_table(img, three, 3);
+	le32(img + 4, 20);
 	fix_header(img);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_EHDRSIZE);
 	uint8_t b[256];
 	len = mb2_tag(b, 24, three, 3);
-	put32(b + 4, 15);
+	le32(b + 4, 15);
 	assert_int_equal(read_fmt(SH_FMT_MB2, b, len, &n), SH_MM_EHDRSIZE);
 	len = mb2info(b);
-	put32(b, 7);
+	le32(b, 7);
 	assert_int_equal(read_fmt(SH_FMT_MB2INFO, b, len, &n), SH_MM_EHDRSIZE);
 }
 
 static void test_ehdrchecksum_etblchecksum(void **state)
 {
 	(void)state;
-	size_t n, len = cb_table(img, three, 3);
+	size_t n, len = ref_cb_table(img, three, 3);
 	img[20] ^= 1; /* table_entries edited, header checksum left as it was */
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_EHDRCHECKSUM);
 	img[20] ^= 1;
 	img[len - 1] ^= 0x10; /* a range's type */
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ETBLCHECKSUM);
 	img[len - 1] ^= 0x10;
-	put32(img + 16, read32(img + 16) | 0x10000); /* the field's upper half must be 0 */
+	le32(img + 16, get32(img + 16) | 0x10000); /* the field's upper half must be 0 */
 	fix_header(img);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ETBLCHECKSUM);
 }
@@ -438,9 +379,9 @@ static void test_ehdrchecksum_etblchecksum(void **state)
 static void test_etable_past_buffer(void **state)
 {
 	(void)state;
-	size_t n, len = cb_table(img, three, 3);
+	size_t n, len = ref_cb_table(img, three, 3);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len - 1, &n), SH_MM_ETABLE_PAST_BUFFER);
-	put32(img + 4, UINT32_MAX); /* header_bytes huge */
+	le32(img + 4, UINT32_MAX); /* header_bytes huge */
 	fix_header(img);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ETABLE_PAST_BUFFER);
 	uint8_t b[256];
@@ -453,73 +394,73 @@ static void test_etable_past_buffer(void **state)
 static void test_erecord_reasons(void **state)
 {
 	(void)state;
-	struct cb c;
+	struct cbb c;
 	size_t n, len;
 	/* shorter than its header */
-	cb_begin(&c, img);
-	cb_rec(&c, 0x99, 4, 8);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_rec(&c, 0x99, 4, 8);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ERECORD_SHORT);
 	/* a forward record with no room for its address */
-	cb_begin(&c, img);
-	cb_rec(&c, SH_CB_TAG_FORWARD, 12, 12);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_rec(&c, SH_CB_TAG_FORWARD, 12, 12);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ERECORD_SHORT);
 	/* size not a multiple of 4; for a forward too, before its own minimum */
-	cb_begin(&c, img);
-	cb_rec(&c, 0x99, 10, 12);
-	cb_mem(&c, three, 3);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_rec(&c, 0x99, 10, 12);
+	cbb_mem(&c, three, 3);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ERECORD_ALIGN);
-	cb_begin(&c, img);
-	cb_rec(&c, SH_CB_TAG_FORWARD, 10, 16);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_rec(&c, SH_CB_TAG_FORWARD, 10, 16);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ERECORD_ALIGN);
 	/* a record running past table_bytes, even a forward shorter than 16 */
-	cb_begin(&c, img);
-	cb_mem(&c, three, 3);
-	cb_rec(&c, 0x99, 64, 16);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_mem(&c, three, 3);
+	cbb_rec(&c, 0x99, 64, 16);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ERECORD_PAST_TABLE);
-	cb_begin(&c, img);
-	cb_rec(&c, SH_CB_TAG_FORWARD, 12, 8);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_rec(&c, SH_CB_TAG_FORWARD, 12, 8);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ERECORD_PAST_TABLE);
 	/* table_entries promising more records than the table holds */
-	len = cb_table(img, three, 3);
-	put32(img + 20, 2);
+	len = ref_cb_table(img, three, 3);
+	le32(img + 20, 2);
 	fix_header(img);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ERECORD_PAST_TABLE);
 	/* multiboot2 boot information: a tag shorter than 8, a tag past total_size */
 	uint8_t b[256];
 	len = mb2info(b);
-	put32(b + 12, 4);
+	le32(b + 12, 4);
 	assert_int_equal(read_fmt(SH_FMT_MB2INFO, b, len, &n), SH_MM_ERECORD_SHORT);
-	put32(b + 12, 200);
+	le32(b + 12, 200);
 	assert_int_equal(read_fmt(SH_FMT_MB2INFO, b, len, &n), SH_MM_ERECORD_PAST_TABLE);
 }
 
 static void test_eranges_past_end(void **state)
 {
 	(void)state;
-	struct cb c;
+	struct cbb c;
 	size_t n, len;
-	cb_begin(&c, img);
-	uint8_t *q = cb_rec(&c, SH_CB_TAG_MEMORY, 8 + 20 + 12, 8 + 20 + 12);
+	cbb_begin(&c, img);
+	uint8_t *q = cbb_rec(&c, SH_CB_TAG_MEMORY, 8 + 20 + 12, 8 + 20 + 12);
 	put_ent(q, &three[0]);
-	len = cb_end(&c);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ERANGES_PAST_END);
 	uint8_t b[256] = {0};
 	assert_int_equal(read_fmt(SH_FMT_E820, b, 30, &n), SH_MM_ERANGES_PAST_END);
 	assert_int_equal(read_fmt(SH_FMT_E820_24, b, 40, &n), SH_MM_ERANGES_PAST_END);
-	put32(b, 20);
+	le32(b, 20);
 	assert_int_equal(read_fmt(SH_FMT_MB1, b, 22, &n), SH_MM_ERANGES_PAST_END);
-	put32(b + 24, 20);
+	le32(b + 24, 20);
 	assert_int_equal(read_fmt(SH_FMT_MB1, b, 26, &n), SH_MM_ERANGES_PAST_END); /* 2 stray */
-	put32(b, 0xfffffffc); /* 4 + size wraps in 32 bits */
+	le32(b, 0xfffffffc); /* 4 + size wraps in 32 bits */
 	assert_int_equal(read_fmt(SH_FMT_MB1, b, 48, &n), SH_MM_ERANGES_PAST_END);
 	len = mb2_tag(b, 24, three, 3);
-	put32(b + 4, (uint32_t)len - 8);
+	le32(b + 4, (uint32_t)len - 8);
 	assert_int_equal(read_fmt(SH_FMT_MB2, b, len, &n), SH_MM_ERANGES_PAST_END);
 }
 
@@ -528,38 +469,38 @@ static void test_eentry_size(void **state)
 	(void)state;
 	uint8_t b[256] = {0};
 	size_t n, len;
-	put32(b, 16);
+	le32(b, 16);
 	assert_int_equal(read_fmt(SH_FMT_MB1, b, 40, &n), SH_MM_EENTRY_SIZE);
-	put32(b, 16); /* too small beats "past the end" for the same entry */
+	le32(b, 16); /* too small beats "past the end" for the same entry */
 	assert_int_equal(read_fmt(SH_FMT_MB1, b, 10, &n), SH_MM_EENTRY_SIZE);
 	len = mb2_tag(b, 24, three, 1);
-	put32(b + 8, 20);
+	le32(b + 8, 20);
 	assert_int_equal(read_fmt(SH_FMT_MB2, b, len, &n), SH_MM_EENTRY_SIZE);
-	put32(b + 8, 28);
+	le32(b + 8, 28);
 	assert_int_equal(read_fmt(SH_FMT_MB2, b, len, &n), SH_MM_EENTRY_SIZE);
-	put32(b + 8, 0);
+	le32(b + 8, 0);
 	assert_int_equal(read_fmt(SH_FMT_MB2, b, len, &n), SH_MM_EENTRY_SIZE);
 }
 
 static void test_eforward_outside(void **state)
 {
 	(void)state;
-	struct cb c;
+	struct cbb c;
 	size_t n;
 	memset(img, 0, sizeof(img));
-	cb_begin(&c, img + 0x500);
-	cb_fwd(&c, 0x10000000);
-	cb_end(&c);
+	cbb_begin(&c, img + 0x500);
+	cbb_fwd(&c, 0x10000000);
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0, 0x500, raw, CAP, &n, NULL),
 			 SH_MM_EFORWARD_OUTSIDE);
-	cb_begin(&c, img + 0x500);
-	cb_fwd(&c, sizeof(img) - 8); /* the target's header would straddle the end */
-	cb_end(&c);
+	cbb_begin(&c, img + 0x500);
+	cbb_fwd(&c, sizeof(img) - 8); /* the target's header would straddle the end */
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0, 0x500, raw, CAP, &n, NULL),
 			 SH_MM_EFORWARD_OUTSIDE);
-	cb_begin(&c, img + 0x500);
-	cb_fwd(&c, 0x100); /* below an image that holds physical 0x400 on */
-	cb_end(&c);
+	cbb_begin(&c, img + 0x500);
+	cbb_fwd(&c, 0x100); /* below an image that holds physical 0x400 on */
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0x400, 0x900, raw, CAP, &n, NULL),
 			 SH_MM_EFORWARD_OUTSIDE);
 	/* a target inside the image that is not a table is read as one */
@@ -570,17 +511,17 @@ static void test_eforward_outside(void **state)
 /* Tables 0x100 apart from 0x100: hops forwards, then a table with memory. */
 static void forward_chain(unsigned hops)
 {
-	struct cb c;
+	struct cbb c;
 	unsigned i;
 	memset(img, 0, sizeof(img));
 	for (i = 0; i < hops; i++) {
-		cb_begin(&c, img + 0x100 * (i + 1));
-		cb_fwd(&c, 0x100 * (i + 2));
-		cb_end(&c);
+		cbb_begin(&c, img + 0x100 * (i + 1));
+		cbb_fwd(&c, 0x100 * (i + 2));
+		ref_cb_end(&c);
 	}
-	cb_begin(&c, img + 0x100 * (i + 1));
-	cb_mem(&c, three, 3);
-	cb_end(&c);
+	cbb_begin(&c, img + 0x100 * (i + 1));
+	cbb_mem(&c, three, 3);
+	ref_cb_end(&c);
 }
 
 static void test_etoo_many_forwards(void **state)
@@ -600,11 +541,11 @@ static void test_etoo_many_forwards(void **state)
 		}
 	}
 	/* at the limit the hop is refused before its target is looked at */
-	struct cb c;
+	struct cbb c;
 	forward_chain(SH_CB_MAX_FORWARDS);
-	cb_begin(&c, img + 0x100 * (SH_CB_MAX_FORWARDS + 1));
-	cb_fwd(&c, 0x10000000);
-	cb_end(&c);
+	cbb_begin(&c, img + 0x100 * (SH_CB_MAX_FORWARDS + 1));
+	cbb_fwd(&c, 0x10000000);
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0, 0x100, raw, CAP, &n, NULL),
 			 SH_MM_ETOO_MANY_FORWARDS);
 }
@@ -612,31 +553,31 @@ static void test_etoo_many_forwards(void **state)
 static void test_eforward_loop(void **state)
 {
 	(void)state;
-	struct cb c;
+	struct cbb c;
 	size_t n;
 	memset(img, 0, sizeof(img));
-	cb_begin(&c, img + 0x100);
-	cb_fwd(&c, 0x100); /* to itself */
-	cb_end(&c);
+	cbb_begin(&c, img + 0x100);
+	cbb_fwd(&c, 0x100); /* to itself */
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0, 0x100, raw, CAP, &n, NULL),
 			 SH_MM_EFORWARD_LOOP);
 	/* a -> b -> c -> b */
-	cb_begin(&c, img + 0x100);
-	cb_fwd(&c, 0x200);
-	cb_end(&c);
-	cb_begin(&c, img + 0x200);
-	cb_fwd(&c, 0x300);
-	cb_end(&c);
-	cb_begin(&c, img + 0x300);
-	cb_fwd(&c, 0x200);
-	cb_end(&c);
+	cbb_begin(&c, img + 0x100);
+	cbb_fwd(&c, 0x200);
+	ref_cb_end(&c);
+	cbb_begin(&c, img + 0x200);
+	cbb_fwd(&c, 0x300);
+	ref_cb_end(&c);
+	cbb_begin(&c, img + 0x300);
+	cbb_fwd(&c, 0x200);
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0, 0x100, raw, CAP, &n, NULL),
 			 SH_MM_EFORWARD_LOOP);
 	/* a table forwarding to itself at the hop limit is a loop, not one hop too many */
 	forward_chain(SH_CB_MAX_FORWARDS);
-	cb_begin(&c, img + 0x100 * (SH_CB_MAX_FORWARDS + 1));
-	cb_fwd(&c, 0x100 * (SH_CB_MAX_FORWARDS + 1));
-	cb_end(&c);
+	cbb_begin(&c, img + 0x100 * (SH_CB_MAX_FORWARDS + 1));
+	cbb_fwd(&c, 0x100 * (SH_CB_MAX_FORWARDS + 1));
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_raw(img, sizeof(img), 0, 0x100, raw, CAP, &n, NULL),
 			 SH_MM_EFORWARD_LOOP);
 }
@@ -645,7 +586,7 @@ static void test_header_search(void **state)
 {
 	(void)state;
 	static uint8_t mem[0x100100];
-	struct cb c;
+	struct cbb c;
 	uint64_t t = 0;
 	size_t n;
 	memset(mem, 0, sizeof(mem));
@@ -654,20 +595,20 @@ static void test_header_search(void **state)
 	/* skipped: a signature with a bad checksum, header_bytes < 24, off a 16-byte step,
 	 * beyond the low window */
 	memcpy(mem + 0x40, "LBIO", 4);
-	put32(mem + 0x44, 24);
-	cb_table(mem + 0x80, three, 3);
-	put32(mem + 0x84, 20);
+	le32(mem + 0x44, 24);
+	ref_cb_table(mem + 0x80, three, 3);
+	le32(mem + 0x84, 20);
 	fix_header(mem + 0x80);
-	cb_table(mem + 0x208, three, 3);
-	cb_table(mem + 0x1000, three, 3);
+	ref_cb_table(mem + 0x208, three, 3);
+	ref_cb_table(mem + 0x1000, three, 3);
 	assert_int_equal(mmref_cb_find(mem, sizeof(mem), 0, &t), SH_MM_ENOTFOUND);
 	/* found: the first good header of the low window, then of the BIOS window */
-	cb_table(mem + 0xf0010, three, 3);
+	ref_cb_table(mem + 0xf0010, three, 3);
 	assert_int_equal(mmref_cb_find(mem, sizeof(mem), 0, &t), SH_MM_OK);
 	assert_int_equal(t, 0xf0010);
-	cb_begin(&c, mem + 0x500);
-	cb_fwd(&c, 0x1000);
-	cb_end(&c);
+	cbb_begin(&c, mem + 0x500);
+	cbb_fwd(&c, 0x1000);
+	ref_cb_end(&c);
 	assert_int_equal(mmref_cb_find(mem, sizeof(mem), 0, &t), SH_MM_OK);
 	assert_int_equal(t, 0x500);
 	assert_int_equal(read_fmt(SH_FMT_CBIMAGE, mem, 0x2000, &n), SH_MM_OK);
@@ -677,9 +618,9 @@ static void test_header_search(void **state)
 	assert_int_equal(read_fmt(SH_FMT_CBIMAGE, mem, 0x2000, &n), SH_MM_ETBLCHECKSUM);
 	/* an image at an unaligned base: 16-byte steps of physical addresses */
 	memset(img, 0, sizeof(img));
-	cb_table(img + 0x13, three, 3); /* physical 0xf0003 + 0x13 = 0xf0016: off a step */
+	ref_cb_table(img + 0x13, three, 3); /* physical 0xf0003 + 0x13 = 0xf0016: off a step */
 	assert_int_equal(mmref_cb_find(img, sizeof(img), 0xf0003, &t), SH_MM_ENOTFOUND);
-	cb_table(img + 0x1d, three, 3); /* physical 0xf0020 */
+	ref_cb_table(img + 0x1d, three, 3); /* physical 0xf0020 */
 	assert_int_equal(mmref_cb_find(img, sizeof(img), 0xf0003, &t), SH_MM_OK);
 	assert_int_equal(t, 0xf0020);
 	assert_int_equal(mmref_cb_find(img, 10, 0, &t), SH_MM_ENOTFOUND);
@@ -688,32 +629,32 @@ static void test_header_search(void **state)
 static void test_enomemtag(void **state)
 {
 	(void)state;
-	struct cb c;
+	struct cbb c;
 	size_t n, len;
-	cb_begin(&c, img);
-	cb_rec(&c, 0x99, 16, 16);
-	cb_rec(&c, 0x25, 8, 8);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	cbb_rec(&c, 0x99, 16, 16);
+	cbb_rec(&c, 0x25, 8, 8);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ENOMEMTAG);
-	cb_begin(&c, img);
-	len = cb_end(&c);
+	cbb_begin(&c, img);
+	len = ref_cb_end(&c);
 	assert_int_equal(read_fmt(SH_FMT_CBTABLE, img, len, &n), SH_MM_ENOMEMTAG);
 	uint8_t b[256];
 	len = mb2info(b);
-	put32(b + 24, 99); /* no memory-map tag before the end tag */
+	le32(b + 24, 99); /* no memory-map tag before the end tag */
 	assert_int_equal(read_fmt(SH_FMT_MB2INFO, b, len, &n), SH_MM_ENOMEMTAG);
-	put32(b + 24, 6);
-	put32(b + 8, 0); /* end tag first */
-	put32(b + 12, 8);
+	le32(b + 24, 6);
+	le32(b + 8, 0); /* end tag first */
+	le32(b + 12, 8);
 	assert_int_equal(read_fmt(SH_FMT_MB2INFO, b, len, &n), SH_MM_ENOMEMTAG);
-	put32(b, 8); /* no tags at all */
+	le32(b, 8); /* no tags at all */
 	assert_int_equal(read_fmt(SH_FMT_MB2INFO, b, len, &n), SH_MM_ENOMEMTAG);
 }
 
 static void test_eoverflow_raw(void **state)
 {
 	(void)state;
-	size_t n, len = cb_table(img, three, 3);
+	size_t n, len = ref_cb_table(img, three, 3);
 	assert_int_equal(mmref_raw(SH_FMT_CBTABLE, img, len, raw, 2, &n), SH_MM_EOVERFLOW);
 	assert_int_equal(n, 3);
 	expect(1, 0x100000, 0x80000000, 1);
