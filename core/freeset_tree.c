@@ -42,13 +42,19 @@ static uint32_t max_below(const struct sh_region *r, const struct sh_slot *s)
 	return max2(s->size, max2(subtree_max(r, s->link[0]), subtree_max(r, s->link[1])));
 }
 
+/* Sets node s's height and maximum from its children's heights hl, hr and their maxima. */
+static void refresh(const struct sh_region *r, struct sh_slot *s, uint32_t hl, uint32_t hr)
+{
+	s->height = (1 + max2(hl, hr)) & 63u;
+	s->max = max_below(r, s);
+}
+
 /* Recomputes height and maximum of node i from its children. */
 static void pull(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
 
-	s->height = (1 + max2(height(r, s->link[0]), height(r, s->link[1]))) & 63u;
-	s->max = max_below(r, s);
+	refresh(r, s, height(r, s->link[0]), height(r, s->link[1]));
 }
 
 /* Makes sub take old's place under parent p (or at the root). */
@@ -93,9 +99,7 @@ static uint32_t rebalance(struct sh_region *r, uint32_t i)
 	else if (hr > hl + 1)
 		dir = 1;
 	else {
-		struct sh_slot *s = NODE(r, i);
-		s->height = (1 + max2(hl, hr)) & 63u;
-		s->max = max_below(r, s);
+		refresh(r, NODE(r, i), hl, hr);
 		return i;
 	}
 	uint32_t c = NODE(r, i)->link[dir];
@@ -150,6 +154,8 @@ static void retrace(struct sh_region *r, uint32_t t, uint32_t until)
 		if (t == until) {
 			forced = false;
 		} else if (!forced && top == t && s->height == old_height) {
+			/* Only maxima can still change: hand the new one to the upward walk,
+			 * which compares it with the old. */
 			uint32_t m = s->max;
 			s->max = old_max;
 			raise_or_lower_max(r, t, m);
