@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SH_LINEAR: the original design's free index, a list of free blocks sorted by address
- * (link[0] next, link[1] previous). Every search and insertion walks the list: O(n) with n
- * free blocks. Kept as a build option so benchmarks can show the difference and the fuzzers
- * can hold both builds to the same policy.
+ * (link[0] next, link[1] previous). Every search and insertion walks the list, and so does
+ * free to find the free neighbours it merges with: O(n) with n free blocks. Kept as a build
+ * option so benchmarks can show the difference and the fuzzers can hold both builds to the
+ * same policy.
  */
 
 #include "sh_internal.h"
@@ -67,6 +68,19 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
 	while (i != SH_NIL && sh_slot_at(r, i)->size < gran)
 		i = NEXT(r, i);
 	return i;
+}
+
+void sh_fs_neighbours(const struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
+		      uint32_t *hi)
+{
+	uint32_t prev = SH_NIL, i = r->free_root;
+
+	while (i != SH_NIL && sh_slot_at(r, i)->off < off) {
+		prev = i;
+		i = NEXT(r, i);
+	}
+	*lo = prev != SH_NIL && sh_end_of(sh_slot_at(r, prev)) == off ? prev : SH_NIL;
+	*hi = i != SH_NIL && sh_slot_at(r, i)->off == end ? i : SH_NIL;
 }
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)

@@ -454,6 +454,12 @@ static void release(struct sh_region *r, uint32_t bi)
 	struct sh_slot *b = slot(r, bi);
 	uint32_t lo = b->below, hi = b->above;
 
+#if SH_LINEAR
+	/* The original design consolidates by walking the free list (the address links only
+	 * serve sh_walk and the checks there), and this build keeps that design's cost. */
+	sh_fs_neighbours(r, b->off, sh_end_of(b), &lo, &hi);
+#endif
+
 	hash_remove(r, bi);
 	r->nlive--;
 	r->live_gran -= b->size;

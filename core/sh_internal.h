@@ -103,6 +103,12 @@ void sh_fs_insert(struct sh_region *r, uint32_t i);
 void sh_fs_remove(struct sh_region *r, uint32_t i);
 /* Block i changed its offset and/or size without changing its order among free blocks. */
 void sh_fs_update(struct sh_region *r, uint32_t i);
+#if SH_LINEAR
+/* The free blocks ending at off and starting at end (SH_NIL where there is none), found by
+ * walking the free list. */
+void sh_fs_neighbours(const struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
+		      uint32_t *hi);
+#endif
 /* Free block starting exactly at granule offset off, or SH_NIL. */
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off);
 uint32_t sh_fs_largest(const struct sh_region *r);

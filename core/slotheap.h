@@ -19,7 +19,8 @@
  * malloc, calloc, free, realloc: O(R + log n) (free: O(1) expected hash look-up, O(log n)
  * to update the free index); memalign: O(R + k log n), k the number of free blocks large
  * enough but with no fitting aligned start before the one chosen. The SH_LINEAR build
- * keeps the original linear free list: every one of those becomes O(R + n).
+ * keeps the original design, a sorted free list walked to find a fit and, on free, to find
+ * the free neighbours: every one of those becomes O(R + n).
  *
  * Not thread-safe: callers serialise access to one heap.
  */
