@@ -923,6 +923,26 @@ static void churn(const struct bench_alloc *a, size_t pool_size, size_t lo, size
 	free(sz);
 }
 
+/* The same churn runs against the policy alone (bench/alloc_policy.c): no metadata in the
+ * pool, never short of slots. What it reaches bounds every implementation of the policy. */
+static void churn_ceiling(const char *name, size_t pool, size_t lo, size_t hi, uint64_t seed,
+			  unsigned seeds)
+{
+	double req[16], usable[16];
+	unsigned si;
+
+	progress("\r  churn    %-10s %-16s            ", name, bench_policy.name);
+	for (si = 0; si < seeds; si++) {
+		struct churn_out c;
+
+		churn(&bench_policy, pool, lo, hi, 0, seed + 1000 + si, &c);
+		req[si] = c.req_share;
+		usable[si] = c.usable_share;
+	}
+	put(name, bench_policy.name, "live_share", median(req, seeds));
+	put(name, bench_policy.name, "usable_share", median(usable, seeds));
+}
+
 static void bench_churn(const struct opts *o)
 {
 	static const struct {
@@ -985,6 +1005,8 @@ static void bench_churn(const struct opts *o)
 			put(cases[ci].name, a->name, "best_live_share", best);
 			put(cases[ci].name, a->name, "best_slots_factor", best_factor);
 		}
+		churn_ceiling(cases[ci].name, cases[ci].pool, cases[ci].lo, cases[ci].hi,
+			      o->seed, seeds);
 	}
 	progress("\r  churn    done%50s\n", "");
 }

@@ -54,5 +54,7 @@ extern const struct bench_alloc bench_slotheap_linear;
 extern const struct bench_alloc bench_glibc;
 extern const struct bench_alloc bench_jemalloc;
 extern const struct bench_alloc bench_mimalloc;
+/* The policy alone (the reference model, no metadata in the pool): churn ceiling only. */
+extern const struct bench_alloc bench_policy;
 
 #endif /* BENCH_H */

@@ -45,7 +45,7 @@ $(BENCH_DIR)/je.o: bench/alloc_jemalloc.c bench/bench.h | deps-bench
 	objcopy --keep-global-symbol=bench_jemalloc $@.tmp $@
 	@rm -f $@.tmp
 
-BENCH_SRCS := bench/bench.c bench/alloc_glibc.c bench/alloc_mimalloc.c
+BENCH_SRCS := bench/bench.c bench/alloc_glibc.c bench/alloc_mimalloc.c bench/alloc_policy.c ref/shref.c
 BENCH_OBJS := $(BENCH_DIR)/sh-rel.o $(BENCH_DIR)/sh-linrel.o $(BENCH_DIR)/je.o
 $(BENCH_BIN): $(BENCH_SRCS) bench/bench.h $(BENCH_OBJS) | deps-bench
 	$(BENCH_CC) $(WARN) $(BENCH_CFLAGS) $(INCLUDES) $(CFLAGS) $(BENCH_SRCS) $(BENCH_OBJS) \
