@@ -83,6 +83,15 @@ static void count_tags(struct region_check *c)
 	}
 }
 
+/* A spare slot describes no block and belongs to no structure: a stale field would mean it
+ * was given back while something still used it. */
+static bool blank(const struct sh_slot *s)
+{
+	return s->off == 0 && s->size == 0 && s->below == SH_NIL && s->above == SH_NIL &&
+	       s->link[1] == SH_NIL && s->parent == SH_PARENT_NIL && s->max == 0 &&
+	       s->height == 0;
+}
+
 static bool check_spare(struct region_check *c)
 {
 	const struct sh_region *r = c->r;
@@ -94,6 +103,8 @@ static bool check_spare(struct region_check *c)
 		if (sh_slot_at(r, i)->list != SH_LIST_SPARE)
 			return fail(c, SH_I2_SLOTS, i,
 				    "spare list holds a slot of another list");
+		if (!blank(sh_slot_at(r, i)))
+			return fail(c, SH_I2_SLOTS, i, "spare slot still describes a block");
 		if (++n > c->tagged[SH_LIST_SPARE])
 			return fail(c, SH_I2_SLOTS, i, "spare list has a cycle");
 	}

@@ -509,6 +509,53 @@ static void test_i2_wrong_list_tag(void **state)
 	EXPECT_CORRUPT_AT(&h, SH_I2_SLOTS, 0, s);
 }
 
+static void test_i2_spare_slot_not_blank(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	struct sh_slot keep;
+	uint32_t s;
+
+	(void)state;
+	two_live(&h);
+	r = reg(&h, 0);
+	s = r->slots[r->spare].link[0];
+	keep = r->slots[s];
+	/* Each field a spare slot must have cleared, set in turn. */
+	for (unsigned field = 0; field < 8; field++) {
+		struct sh_slot *t = &r->slots[s];
+		switch (field) {
+		case 0:
+			t->off = 3;
+			break;
+		case 1:
+			t->size = 1;
+			break;
+		case 2:
+			t->below = 0;
+			break;
+		case 3:
+			t->above = 0;
+			break;
+		case 4:
+			t->link[1] = 0;
+			break;
+		case 5:
+			sh_set_parent(t, 0);
+			break;
+		case 6:
+			t->max = 1;
+			break;
+		default:
+			t->height = 1;
+			break;
+		}
+		EXPECT_CORRUPT_AT(&h, SH_I2_SLOTS, 0, s);
+		r->slots[s] = keep;
+		assert_int_equal(sh_check(&h, NULL), SH_OK);
+	}
+}
+
 static void test_i2_spare_link_out_of_range(void **state)
 {
 	struct sh_heap h;
@@ -976,6 +1023,7 @@ int main(void)
 		cmocka_unit_test(test_i2_slot_on_two_lists),
 		cmocka_unit_test(test_i2_slot_lost),
 		cmocka_unit_test(test_i2_wrong_list_tag),
+		cmocka_unit_test(test_i2_spare_slot_not_blank),
 		cmocka_unit_test(test_i2_spare_link_out_of_range),
 		cmocka_unit_test(test_i3_adjacent_free_blocks),
 		cmocka_unit_test(test_i3_three_free_in_a_row),

@@ -839,6 +839,11 @@ static void test_unaligned_and_image_base(void **state)
 	assert_int_equal(sh_cb_find(img + 3, 0x10000 - 8, 0xf0000, &t), SH_MM_OK);
 	assert_int_equal(sh_cb_find(img + 0x8003 - 5, 0x100, 0xf7ffb, &t), SH_MM_OK);
 	assert_int_equal(t, 0xf8000);
+	/* A base on a 16-byte step is searched from itself; one just past a step, from the next. */
+	assert_int_equal(sh_cb_find(img + 0x8003, 0x100, 0xf8000, &t), SH_MM_OK);
+	assert_int_equal(t, 0xf8000);
+	assert_int_equal(sh_cb_find(img + 0x8003 - 15, 0x100, 0xf7ff1, &t), SH_MM_OK);
+	assert_int_equal(t, 0xf8000);
 }
 
 static void test_find_low_forward_like_coreboot(void **state)
@@ -998,6 +1003,55 @@ static void test_emit_tables_are_valid(void **state)
 	assert_int_equal(parse_cb(b, len), SH_MM_ENORAM);
 }
 
+/* Every capacity short of a table's length, near either end, gets SH_MM_EOVERFLOW and no
+ * byte written past it (each buffer is exactly that big, so ASan sees a stray write). */
+static void test_emit_short_capacity(void **state)
+{
+	(void)state;
+	static struct sh_mem_range r[CAP];
+	struct sh_memmap m0;
+	sh_memmap_init(&m0, r, CAP);
+	assert_int_equal(sh_memmap_normalize(samples[0].raw, samples[0].n, &m0), SH_MM_OK);
+	for (size_t f = 0; f < sizeof(all_formats) / sizeof(all_formats[0]); f++) {
+		size_t need, len, big = 2 * MiB;
+		uint8_t *full = malloc(big);
+		assert_non_null(full);
+		assert_int_equal(sh_memmap_emit(all_formats[f], &m0, full, big, &need),
+				 SH_MM_OK);
+		assert_int_equal(sh_memmap_emit(all_formats[f], &m0, full, need, &len),
+				 SH_MM_OK);
+		assert_int_equal(len, need);
+		free(full);
+		for (size_t cap = 0; cap < need; cap++) {
+			if (cap == 64 && need > 128)
+				cap = need - 64;
+			uint8_t *b = malloc(cap ? cap : 1);
+			assert_non_null(b);
+			if (sh_memmap_emit(all_formats[f], &m0, b, cap, &len) !=
+			    SH_MM_EOVERFLOW)
+				fail_msg("format %d, capacity %zu of %zu: not SH_MM_EOVERFLOW",
+					 (int)all_formats[f], cap, need);
+			free(b);
+		}
+	}
+}
+
+/* A last tag whose padded size would pass the end of the boot information ends the walk:
+ * nothing past total_size is read (the copy is exactly that big). */
+static void test_mb2_info_unpadded_last_tag(void **state)
+{
+	(void)state;
+	uint8_t *b = calloc(1, 21);
+	struct sh_memmap m;
+	assert_non_null(b);
+	sh_memmap_init(&m, outr, CAP);
+	le32(b, 21);
+	le32(b + 8, 1); /* a 13-byte tag, the last thing in the table */
+	le32(b + 12, 13);
+	assert_int_equal(sh_mb2_parse_info(b, 21, &m), SH_MM_ENOMEMTAG);
+	free(b);
+}
+
 /* Every truncation of a valid table of each format is rejected or parsed, never read past
  * (ASan would catch a read outside the exactly-sized copy). */
 static void test_every_truncation(void **state)
@@ -1066,6 +1120,8 @@ int main(void)
 		cmocka_unit_test(test_mb1_mb2_e820_details),
 		cmocka_unit_test(test_mb2_info),
 		cmocka_unit_test(test_emit_tables_are_valid),
+		cmocka_unit_test(test_emit_short_capacity),
+		cmocka_unit_test(test_mb2_info_unpadded_last_tag),
 		cmocka_unit_test(test_every_truncation),
 	};
 	return cmocka_run_group_tests_name("memmap", tests, setup_samples, NULL);
