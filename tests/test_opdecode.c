@@ -167,26 +167,59 @@ static void test_text_errors(void **state)
 	assert_int_equal(op.idx, 3);
 }
 
-/* Boot inputs: bytes -> input -> bytes, and input -> text -> input, change nothing. */
+/* Boot inputs: bytes -> input -> bytes, and input -> text -> input, change nothing; every
+ * other input ends in an options section (flags and text of any bytes, up to past the
+ * limit), which must survive both trips too. */
 static void test_boot_round_trips(void **state)
 {
 	static struct boot_input a, b, c;
-	static uint8_t in[512], out[BOOT_HEADER_BYTES + BOOT_MAX_TABLE];
+	static uint8_t in[512 + BOOT_OPTS_MARKER_LEN + 1 + BOOT_MAX_OPTS + 64];
+	static uint8_t out[BOOT_HEADER_BYTES + BOOT_MAX_TABLE + BOOT_OPTS_MARKER_LEN + 1 +
+			   BOOT_MAX_OPTS];
+	static char line[8 * BOOT_MAX_OPTS];
+
+	int cut_checked = 0;
 
 	(void)state;
 	for (int round = 0; round < 300; round++) {
-		size_t len = next() % sizeof(in), used, n;
-		char line[512], err[160];
+		size_t len = next() % 512, used, n, k, text = 0;
+		char err[160];
 		FILE *f = tmpfile();
 
 		assert_non_null(f);
 		for (size_t i = 0; i < len; i++)
 			in[i] = (uint8_t)next();
+		if (round % 2) {
+			/* A table that ends before the operations, so that the marker follows. */
+			if (len < BOOT_HEADER_BYTES)
+				len = BOOT_HEADER_BYTES;
+			size_t table = next() % (len - BOOT_HEADER_BYTES + 1);
+			in[15] = (uint8_t)table;
+			in[16] = (uint8_t)(table >> 8);
+			text = round % 10 == 1 ? BOOT_MAX_OPTS + 64 : next() % 48;
+			memcpy(in + len, BOOT_OPTS_MARKER, BOOT_OPTS_MARKER_LEN);
+			len += BOOT_OPTS_MARKER_LEN;
+			in[len++] = (uint8_t)next();
+			for (size_t i = 0; i < text; i++)
+				in[len++] =
+					(uint8_t)(round % 4 == 1 ? 'a' + next() % 26 : next());
+		}
 		used = boot_decode(in, len, &a);
 		assert_true(used <= len);
+		/* The table may swallow the marker; otherwise the section is the text, cut. */
+		if (a.has_opts && text > 0 &&
+		    used + boot_ops_bytes(in, len, used) ==
+			    len - BOOT_OPTS_MARKER_LEN - 1 - text) {
+			assert_int_equal(a.opts_len,
+					 text < BOOT_MAX_OPTS ? text : BOOT_MAX_OPTS);
+			cut_checked++;
+		}
 		n = boot_encode(&a, out, sizeof(out));
 		assert_int_equal(n, BOOT_HEADER_BYTES + a.table_len);
-		assert_int_equal(boot_decode(out, n, &b), n);
+		k = boot_encode_opts(&a, out + n, sizeof(out) - n);
+		assert_true(k != (size_t)-1);
+		assert_int_equal(boot_decode(out, n + k, &b), n);
+		assert_int_equal(boot_ops_bytes(out, n + k, n), 0);
 		assert_memory_equal(&a, &b, sizeof(a));
 		boot_format(&a, f);
 		rewind(f);
@@ -198,6 +231,8 @@ static void test_boot_round_trips(void **state)
 		fclose(f);
 		assert_memory_equal(&a, &c, sizeof(a));
 	}
+	print_message("options sections checked against their text: %d\n", cut_checked);
+	assert_true(cut_checked >= 60);
 }
 
 int main(void)
