@@ -175,6 +175,12 @@ static void expect_report_at(const struct sh_heap *h, int inv, unsigned region,
 			_fail(file, line);
 		}
 	}
+	/* A slot out of range has no block: the checker must not have read one to name it. */
+	if (rep.slot != SH_NIL && rep.slot >= h->region[region].nslots && rep.block != 0) {
+		print_error("report names slot %lu, out of range, with block %#lx\n",
+			    (unsigned long)rep.slot, (unsigned long)rep.block);
+		_fail(file, line);
+	}
 	/* Without a report the answer is the same. */
 	if (sh_check(h, NULL) != SH_ECORRUPT) {
 		print_error("sh_check(h, NULL) does not report the corruption\n");
