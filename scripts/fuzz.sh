@@ -151,13 +151,21 @@ for t in "${targets[@]}"; do
 			line=$(printf '%-18s %3ds/%ds  execs %-9s exec/s %-6s cov %-5s ft %-6s corpus %s' \
 				"$t" "$el" "$per" "${execs:--}" "${eps:--}" "${cov:--}" "${ft:--}" "${corp:--}")
 		else
+			# afl-fuzz rewrites its stats about once a minute, and its first exec/s
+			# comes from calibration alone: exec/s here is execs over run time, and
+			# the line says how old the figures are.
 			sf="$work/afl/main/fuzzer_stats"
 			execs=$(sed -n 's/^execs_done *: //p' "$sf" 2>/dev/null)
-			eps=$(sed -n 's/^execs_per_sec *: //p' "$sf" 2>/dev/null)
+			run=$(sed -n 's/^run_time *: //p' "$sf" 2>/dev/null)
+			upd=$(sed -n 's/^last_update *: //p' "$sf" 2>/dev/null)
 			cov=$(sed -n 's/^edges_found *: //p' "$sf" 2>/dev/null)
 			corp=$(sed -n 's/^corpus_count *: //p' "$sf" 2>/dev/null)
-			line=$(printf '%-18s %3ds/%ds  execs %-9s exec/s %-8s edges %-5s corpus %s' \
-				"$t" "$el" "$per" "${execs:--}" "${eps:--}" "${cov:--}" "${corp:--}")
+			eps=
+			[ -n "$execs" ] && [ "${run:-0}" -gt 0 ] && eps=$((execs / run))
+			age=
+			[ -n "$upd" ] && age=" (stats $(($(date +%s) - upd))s old)"
+			line=$(printf '%-18s %3ds/%ds  execs %-9s exec/s %-6s edges %-5s corpus %s%s' \
+				"$t" "$el" "$per" "${execs:--}" "${eps:--}" "${cov:--}" "${corp:--}" "$age")
 		fi
 		if [ -t 1 ]; then
 			printf '\r%s ' "$line"
