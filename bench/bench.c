@@ -924,7 +924,8 @@ static void churn(const struct bench_alloc *a, size_t pool_size, size_t lo, size
 }
 
 /* The same churn runs against the policy alone (bench/alloc_policy.c): no metadata in the
- * pool, never short of slots. What it reaches bounds every implementation of the policy. */
+ * pool, never short of slots. What it reaches is the policy's own figure, the ceiling that an
+ * implementation paying for metadata is held against. */
 static void churn_ceiling(const char *name, size_t pool, size_t lo, size_t hi, uint64_t seed,
 			  unsigned seeds)
 {

@@ -455,8 +455,9 @@ static void release(struct sh_region *r, uint32_t bi)
 	uint32_t lo = b->below, hi = b->above;
 
 #if SH_LINEAR
-	/* The original design consolidates by walking the free list (the address links only
-	 * serve sh_walk and the checks there), and this build keeps that design's cost. */
+	/* The original design consolidates by walking the free list, and this build keeps
+	 * that cost; it still keeps the address links, for realloc in place, sh_walk and
+	 * sh_check. */
 	sh_fs_neighbours(r, b->off, sh_end_of(b), &lo, &hi);
 #endif
 

@@ -210,13 +210,13 @@ int sh_region_info(const struct sh_heap *h, unsigned idx, struct sh_region_info 
 
 /* Invariants checked by sh_check (DESIGN.md): */
 enum sh_invariant {
-	SH_I1_TILING = 1,
-	SH_I2_SLOTS = 2,
-	SH_I3_CONSOLIDATION = 3,
-	SH_I4_HASH = 4,
-	SH_I5_ALIGNMENT = 5,
-	SH_I6_INDEX = 6,
-	SH_I7_STATS = 7,
+	SH_I1_TILING = 1,	 /* blocks tile each arena: no gap, no overlap */
+	SH_I2_SLOTS = 2,	 /* each slot on exactly one list; spare slots blank */
+	SH_I3_CONSOLIDATION = 3, /* no two free blocks adjacent */
+	SH_I4_HASH = 4,		 /* live blocks, and only they, in their address's bucket */
+	SH_I5_ALIGNMENT = 5,	 /* starts and sizes are multiples of SH_GRANULE */
+	SH_I6_INDEX = 6,	 /* the free index agrees with the free blocks */
+	SH_I7_STATS = 7,	 /* counters agree with a full walk */
 };
 
 struct sh_check_report {

@@ -293,7 +293,7 @@ END {
 	print "with the same sizes gets back over the free bytes. glibc, jemalloc and mimalloc take memory"
 	print "from the system as they need it: n/a. Policy ceiling: the same churn runs against the reference"
 	print "model given the whole pool and a slot per granule (bench/alloc_policy.c): address-ordered first"
-	print "fit with no metadata in the pool, which no implementation of the policy can beat."
+	print "fit with no metadata in the pool and never short of slots: what the policy itself leaves usable."
 	print ""
 	print "Slot count sweep (churn, live/pool, slotheap):"
 	print ""
