@@ -14,15 +14,24 @@
 #define NEXT(r, i) (sh_slot_at(r, i)->link[0])
 #define PREV(r, i) (sh_slot_at(r, i)->link[1])
 
+/* The walk every search but first fit makes: the first free block at or above granule offset
+ * off (SH_NIL if none), and through *prev the one before it (SH_NIL if none). */
+static uint32_t first_at_or_above(const struct sh_region *r, uint32_t off, uint32_t *prev)
+{
+	uint32_t i = r->free_root;
+
+	*prev = SH_NIL;
+	while (i != SH_NIL && sh_slot_at(r, i)->off < off) {
+		*prev = i;
+		i = NEXT(r, i);
+	}
+	return i;
+}
+
 void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
-	uint32_t off = sh_slot_at(r, i)->off;
-	uint32_t prev = SH_NIL, next = r->free_root;
+	uint32_t prev, next = first_at_or_above(r, sh_slot_at(r, i)->off, &prev);
 
-	while (next != SH_NIL && sh_slot_at(r, next)->off < off) {
-		prev = next;
-		next = NEXT(r, next);
-	}
 	sh_slot_at(r, i)->list = SH_LIST_FREE;
 	NEXT(r, i) = next;
 	PREV(r, i) = prev;
@@ -73,22 +82,16 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
 void sh_fs_neighbours(const struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
 		      uint32_t *hi)
 {
-	uint32_t prev = SH_NIL, i = r->free_root;
+	uint32_t prev, i = first_at_or_above(r, off, &prev);
 
-	while (i != SH_NIL && sh_slot_at(r, i)->off < off) {
-		prev = i;
-		i = NEXT(r, i);
-	}
 	*lo = prev != SH_NIL && sh_end_of(sh_slot_at(r, prev)) == off ? prev : SH_NIL;
 	*hi = i != SH_NIL && sh_slot_at(r, i)->off == end ? i : SH_NIL;
 }
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
 {
-	uint32_t i = r->free_root;
+	uint32_t prev, i = first_at_or_above(r, off, &prev);
 
-	while (i != SH_NIL && sh_slot_at(r, i)->off < off)
-		i = NEXT(r, i);
 	return i != SH_NIL && sh_slot_at(r, i)->off == off ? i : SH_NIL;
 }
 
