@@ -923,25 +923,39 @@ static void churn(const struct bench_alloc *a, size_t pool_size, size_t lo, size
 	free(sz);
 }
 
+/* One churn run per seed (seed + 1000 on); *out gets the median of each figure. */
+static void churn_seeds(const struct bench_alloc *a, size_t pool, size_t lo, size_t hi,
+			size_t nslots, uint64_t seed, unsigned seeds, struct churn_out *out)
+{
+	double req[16], usable[16], blocks[16];
+	unsigned si;
+
+	for (si = 0; si < seeds; si++) {
+		struct churn_out c;
+
+		churn(a, pool, lo, hi, nslots, seed + 1000 + si, &c);
+		req[si] = c.req_share;
+		usable[si] = c.usable_share;
+		blocks[si] = (double)c.live_blocks;
+	}
+	out->req_share = median(req, seeds);
+	out->usable_share = median(usable, seeds);
+	out->live_blocks = (size_t)median(blocks, seeds);
+	out->steps = 0;
+}
+
 /* The same churn runs against the policy alone (bench/alloc_policy.c): no metadata in the
  * pool, never short of slots. What it reaches is the policy's own figure, the ceiling that an
  * implementation paying for metadata is held against. */
 static void churn_ceiling(const char *name, size_t pool, size_t lo, size_t hi, uint64_t seed,
 			  unsigned seeds)
 {
-	double req[16], usable[16];
-	unsigned si;
+	struct churn_out m;
 
 	progress("\r  churn    %-10s %-16s            ", name, bench_policy.name);
-	for (si = 0; si < seeds; si++) {
-		struct churn_out c;
-
-		churn(&bench_policy, pool, lo, hi, 0, seed + 1000 + si, &c);
-		req[si] = c.req_share;
-		usable[si] = c.usable_share;
-	}
-	put(name, bench_policy.name, "live_share", median(req, seeds));
-	put(name, bench_policy.name, "usable_share", median(usable, seeds));
+	churn_seeds(&bench_policy, pool, lo, hi, 0, seed, seeds, &m);
+	put(name, bench_policy.name, "live_share", m.req_share);
+	put(name, bench_policy.name, "usable_share", m.usable_share);
 }
 
 static void bench_churn(const struct opts *o)
@@ -954,7 +968,7 @@ static void bench_churn(const struct opts *o)
 		{"churn-64M", 64 * MiB, 8 * KiB, 64 * KiB},
 	};
 	static const double factors[] = {0.5, 0.75, 1.0, 1.25, 1.5, 2.0};
-	unsigned seeds = o->quick ? 3 : 11, si;
+	unsigned seeds = o->quick ? 3 : 11;
 	size_t ci, k, fi;
 
 	for (ci = 0; ci < 2; ci++) {
@@ -969,28 +983,21 @@ static void bench_churn(const struct opts *o)
 			for (fi = 0; fi < sizeof(factors) / sizeof(factors[0]); fi++) {
 				size_t nslots = slots_for_pool(cases[ci].pool, cases[ci].lo,
 							       cases[ci].hi, factors[fi]);
-				double req[16], usable[16], blocks[16];
+				struct churn_out c;
 				char metric[48];
 				double m;
 
 				progress("\r  churn    %-10s %-16s slots x%.2f ",
 					 cases[ci].name, a->name, factors[fi]);
-				for (si = 0; si < seeds; si++) {
-					struct churn_out c;
-
-					churn(a, cases[ci].pool, cases[ci].lo, cases[ci].hi,
-					      nslots, o->seed + 1000 + si, &c);
-					req[si] = c.req_share;
-					usable[si] = c.usable_share;
-					blocks[si] = (double)c.live_blocks;
-				}
-				m = median(req, seeds);
+				churn_seeds(a, cases[ci].pool, cases[ci].lo, cases[ci].hi,
+					    nslots, o->seed, seeds, &c);
+				m = c.req_share;
 				if (factors[fi] == POOL_SLOT_FACTOR) {
 					put(cases[ci].name, a->name, "live_share", m);
 					put(cases[ci].name, a->name, "usable_share",
-					    median(usable, seeds));
+					    c.usable_share);
 					put(cases[ci].name, a->name, "live_blocks",
-					    median(blocks, seeds));
+					    (double)c.live_blocks);
 					put(cases[ci].name, a->name, "nslots", (double)nslots);
 					put(cases[ci].name, a->name, "meta_bytes",
 					    (double)a->meta_bytes(nslots));
