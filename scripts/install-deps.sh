@@ -46,8 +46,9 @@ fi
 
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Another install may hold the package lock (parallel make): wait for it rather than fail.
 # A stale package list is the usual reason an install fails on a fresh machine.
-apt-get update -qq >/dev/null 2>&1 || apt-get update
+apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null 2>&1 || apt-get -o DPkg::Lock::Timeout=900 update
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing >/dev/null
 echo "install-deps: done"
