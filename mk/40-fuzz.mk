@@ -14,7 +14,7 @@
 #
 #   make fuzz [FUZZ_SECONDS=180] [ENGINE=libfuzzer|afl] [JOBS=1] [TARGETS="a b"]
 #   make replay                   every corpus file through its target (check-replay)
-#   make triage CRASH=file [TARGET=ops_differential]
+#   make triage CRASH=file [TARGET=ops_differential] [NAME=name]
 #   make corpus-merge             fold new inputs from $(FUZZ_WORK) into corpus/
 #   make coverage                 line/branch coverage of core/ and ref/ by the corpus
 #   make sh-trace                 $(O)/sh-trace: bytes <-> text traces, step-by-step runs
@@ -146,7 +146,8 @@ FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) FUZZ_O=$(FUZZ_O) FUZZ_WO
 fuzz:
 	@$(FUZZ_ENV) bash scripts/fuzz.sh
 triage:
-	@$(FUZZ_ENV) CRASH="$(CRASH)" TARGET="$(TARGET)" bash scripts/triage.sh
+	@$(FUZZ_ENV) CRASH="$(CRASH)" TARGET="$(TARGET)" NAME="$(NAME)" ORIGIN="$(ORIGIN)" \
+		bash scripts/triage.sh
 corpus-merge:
 	@$(FUZZ_ENV) bash scripts/corpus-merge.sh
 coverage: fuzz-build-cov
