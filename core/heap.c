@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The allocator: regions, the slot lists, and the allocation policy of DESIGN.md.
+ * The allocator: regions, the slot lists, and the allocation policy of docs/DESIGN.md.
  *
  * Every block of a region's arena has a slot; slots also link each block to its address
  * neighbours (below/above), so a free merges in O(1) without scanning. Free blocks are in

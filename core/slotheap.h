@@ -9,7 +9,7 @@
  * keyed by address). No metadata lives in the arena, so a caller that overruns a block cannot
  * corrupt the allocator.
  *
- * Policy (normative text in DESIGN.md, summarised in README.md): sizes round up to the granule
+ * Policy (normative text in docs/DESIGN.md): sizes round up to the granule
  * SH_GRANULE (malloc(0) gets one granule); regions are tried in the order they were added;
  * within a region the lowest-addressed free block that fits is taken (address-ordered first
  * fit) and split at its low end; a remainder needs a spare slot, without one the whole block
@@ -208,7 +208,7 @@ struct sh_region_info {
 };
 int sh_region_info(const struct sh_heap *h, unsigned idx, struct sh_region_info *out);
 
-/* Invariants checked by sh_check (DESIGN.md): */
+/* Invariants checked by sh_check (docs/DESIGN.md): */
 enum sh_invariant {
 	SH_I1_TILING = 1,	 /* blocks tile each arena: no gap, no overlap */
 	SH_I2_SLOTS = 2,	 /* each slot on exactly one list; spare slots blank */

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The reference model of the slotheap policy (DESIGN.md, rules 1-9 and the misuse rules),
- * written to be checked by reading rather than to be fast.
+ * The reference model of the slotheap policy (docs/DESIGN.md, rules 1-9 and the misuse
+ * rules), written to be checked by reading rather than to be fast.
  *
  * Each region is a sorted array of blocks {start, size, live} tiling its arena; every search
  * is a linear scan over it. A region with nslots slots holds at most nslots blocks, so a
  * split or a new gap needs blocks < nslots ("a spare slot"), and a merge gives one back.
  * The model never touches the managed memory: it only computes addresses.
  *
- * Readings chosen where DESIGN.md leaves room (each consistent with slotheap.h's comments):
+ * Readings chosen where docs/DESIGN.md leaves room (each consistent with slotheap.h's
+ * comments; they bind core/ too):
  *  - A pointer outside every arena (including a region's own metadata below its arena) is
  *    SH_EFOREIGN; inside an arena, the start of a free block is SH_EDOUBLEFREE, any other
  *    address that is not a block start is SH_EBADPTR.

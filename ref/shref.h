@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The reference model: the allocation policy of DESIGN.md written the obvious way, with no
+ * The reference model: the allocation policy of docs/DESIGN.md written the obvious way, with no
  * code shared with core/. It never touches the memory it manages: it only computes which
  * addresses the policy hands out, so that every result of core/ can be predicted exactly.
  *
