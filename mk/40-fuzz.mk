@@ -86,18 +86,19 @@ $(FUZZ_O)/$(1)/.flags: fuzz-flags-force
 		[ "$$$$(cat $$@ 2>/dev/null)" = "$$$$f" ] || echo "$$$$f" >$$@
 $(FUZZ_O)/$(1)/core/%.o: $(CORE_DIR)/%.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(if $$(filter $$*,$(FUZZ_TRACE_CMP)),,$$(FZ_NOCMP_$(1))) \
+	$(Q)$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(if $$(filter $$*,$(FUZZ_TRACE_CMP)),,$$(FZ_NOCMP_$(1))) \
 		$$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(FUZZ_O)/$(1)/%.o: %.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FZ_NOCMP_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
+	$(Q)$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FZ_NOCMP_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(FUZZ_O)/$(1)/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(or $$(FZ_HCC_$(1)),$$(FZ_CC_$(1))) $$(WARN) $$(or $$(FZ_HCF_$(1)),$$(FZ_CF_$(1))) \
+	$(Q)$$(or $$(FZ_HCC_$(1)),$$(FZ_CC_$(1))) $$(WARN) $$(or $$(FZ_HCF_$(1)),$$(FZ_CF_$(1))) \
 		$$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(FUZZ_O)/$(1)/bin/%: $(FUZZ_O)/$(1)/fuzz/%.o $(call fz_lib_objs,$(1)) $(FZ_MAIN_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(FZ_CC_$(1)) $$(FZ_LD_$(1)) $$(LDFLAGS) -o $$@ $$^
+	$(msg) LD $$@
+	$(Q)$$(FZ_CC_$(1)) $$(FZ_LD_$(1)) $$(LDFLAGS) -o $$@ $$^
 # Objects are intermediate to make; keep them for fast rebuilds.
 .PRECIOUS: $(FUZZ_O)/$(1)/%.o $(FUZZ_O)/$(1)/core/%.o $(FUZZ_O)/$(1)/fuzz/%.o
 .PHONY: fuzz-build-$(1)
@@ -113,7 +114,8 @@ deps-fuzz:
 SH_TRACE := $(if $(filter core,$(FUZZ_TAG)),$(O)/sh-trace,$(FUZZ_O)/sh-trace)
 $(SH_TRACE): $(FUZZ_O)/replay/tools/sh-trace.o $(call fz_lib_objs,replay)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $^
+	$(msg) LD $@
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^
 .PHONY: sh-trace
 sh-trace: $(SH_TRACE)
 
@@ -130,9 +132,11 @@ check-replay-linear:
 # ---- soak: deterministic differential soak, default and SH_LINEAR builds ----
 SOAK_OBJS = $(O)/$(1)/tests/soak.o $(O)/$(1)/fuzz/diffheap.o $(O)/$(1)/fuzz/opdecode.o
 $(O)/soak: $(call SOAK_OBJS,san) $(SAN_LIBS)
-	$(CC) $(VFLAGS_san) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(msg) LD $@
+	$(Q)$(CC) $(VFLAGS_san) $(LDFLAGS) -o $@ $^ -lcmocka
 $(O)/linsan/soak: $(call SOAK_OBJS,linsan) $(O)/linsan/libslotheap.a $(O)/linsan/libshref.a
-	$(CC) $(VFLAGS_linsan) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(msg) LD $@
+	$(Q)$(CC) $(VFLAGS_linsan) $(LDFLAGS) -o $@ $^ -lcmocka
 .PHONY: check-soak
 check-soak: $(O)/soak $(O)/linsan/soak
 	@$(O)/soak --trace-dir $(O)
