@@ -94,7 +94,9 @@ minimize() {
 		[ -f "$min" ] || cp "$crash" "$min"
 	fi
 	to_trace "$t" "$min" "$min.trace"
-	bash -c '"$0" -n "$1"; exit $?' "$FUZZ_O/replay/bin/$t" "$min" >"$min.report" 2>&1
+	# The replay program's failure block: "input: <path>", the report, "FAIL <path>: <why>".
+	"$FUZZ_O/replay/bin/$t" -q "$min" 2>&1 |
+		grep -vE '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' >"$min.report"
 	echo "$min"
 }
 

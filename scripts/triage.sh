@@ -71,13 +71,13 @@ else
 	echo "triage: minimization did not keep the failure; using the input as it is"
 	min=$CRASH
 fi
-# Through a child shell, so that its "Aborted" notice goes to the report, not the terminal.
-bash -c '"$0" -n "$1"; exit $?' "$replay" "$min" >"$tmp/report" 2>&1
 
 hash=$(sha1sum "$min" | cut -c1-12)
 dest=corpus/regressions/$TARGET-${NAME:-$hash}
 mkdir -p corpus/regressions
 cp "$min" "$dest"
+# The replay program's failure block: "input: <path>", the report, "FAIL <path>: <why>".
+"$replay" -q "$dest" 2>&1 | grep -vE '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' >"$tmp/report"
 invariant=$(sed -n 's/^invariant: //p' "$tmp/report" | head -n 1)
 detail=$(sed -n 's/^detail: //p' "$tmp/report" | head -n 1)
 san=$(grep -m1 -oE '(AddressSanitizer|UndefinedBehaviorSanitizer): [^ ]+|runtime error: .*' "$tmp/report")
@@ -103,9 +103,7 @@ echo "---- $dest.trace ----"
 cat "$dest.trace"
 echo
 echo "---- failure report ----"
-sed -n '/==== slotheap differential failure ====/,/==== end of report ====/p' "$tmp/report" |
-	head -n 60
-[ -n "$san" ] && grep -m3 -E 'ERROR: |runtime error|SUMMARY' "$tmp/report"
+cat "$tmp/report"
 echo
 echo "triage summary"
 printf '  %-14s %s\n' target "$TARGET" input "$CRASH ($(wc -c <"$CRASH") bytes)" \
