@@ -15,7 +15,8 @@
       own entry; a bug without an entry must be listed in unfound.txt. The same replay against
       the unpatched copy must pass first. Exits non-zero on any miss.
 
-Environment: O (build directory, default build), MAKE (default make).
+Environment: O (build directory, default build), MAKE (default make), REGRESSIONS_JOBS
+(parallel jobs of the builds, default 2).
 """
 import argparse
 import filecmp
@@ -30,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 O = os.environ.get("O", "build")
 MAKE = os.environ.get("MAKE", "make")
+JOBS = os.environ.get("REGRESSIONS_JOBS", "2")
 REG = "corpus/regressions"
 UNFOUND = os.path.join(REG, "unfound.txt")
 
@@ -131,7 +133,7 @@ class Copy:
         return None
 
     def make_args(self, linear):
-        return [MAKE, "--no-print-directory", "-s", "O=" + O, "CORE_DIR=" + self.dir,
+        return [MAKE, "--no-print-directory", "-s", "-j" + JOBS, "O=" + O, "CORE_DIR=" + self.dir,
                 "LINEAR=" + ("1" if linear else "0")]
 
     def fuzz_o(self, linear):
