@@ -81,9 +81,11 @@ cp "$min" "$dest"
 invariant=$(sed -n 's/^invariant: //p' "$tmp/report" | head -n 1)
 detail=$(sed -n 's/^detail: //p' "$tmp/report" | head -n 1)
 san=$(grep -m1 -oE '(AddressSanitizer|UndefinedBehaviorSanitizer): [^ ]+|runtime error: .*' "$tmp/report")
+# Targets without the differential engine's report say what broke on a line of their own.
+own=$(grep -v '^input: ' "$tmp/report" | grep -m1 -E '^[a-z_]+: ' | cut -c1-200)
 {
 	echo "# regression $(basename "$dest"): $(wc -c <"$min") bytes, from $(basename "$CRASH")"
-	echo "# failed with ${ORIGIN:-the allocator in $CORE_DIR/}: ${invariant:-$san}"
+	echo "# failed with ${ORIGIN:-the allocator in $CORE_DIR/}: ${invariant:-${san:-$own}}"
 	[ -n "$detail" ] && echo "# $detail"
 	case "$TARGET" in
 	ops_differential) "$SH_TRACE" text "$dest" | sed '1s/^# /# format: /' ;;
@@ -108,6 +110,6 @@ echo
 echo "triage summary"
 printf '  %-14s %s\n' target "$TARGET" input "$CRASH ($(wc -c <"$CRASH") bytes)" \
 	minimized "$(wc -c <"$min") bytes" regression "$dest" trace "$dest.trace" \
-	failure "${invariant:-${san:-see the report above}}"
+	failure "${invariant:-${san:-${own:-see the report above}}}"
 echo "Step through it with: $SH_TRACE run $dest.trace"
 echo "It now runs in make replay; commit it with: git add $dest $dest.trace"
