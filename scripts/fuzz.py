@@ -379,8 +379,10 @@ def main():
     bins = [os.path.join(FUZZ_O, k, "bin", t) for t in targets
             for k in (engine, "replay", "cov")]
     with open(build_log, "w") as log:
+        # Build variables the Makefile passes on (TINY: fault injection, where it exists).
+        extra = ["TINY=" + E["TINY"]] if E.get("TINY") else []
         r = subprocess.run([MAKE, "--no-print-directory", "O=" + O, "CORE_DIR=" + CORE_DIR,
-                            "LINEAR=" + LINEAR] + bins + ["sh-trace"], stdout=log,
+                            "LINEAR=" + LINEAR] + extra + bins + ["sh-trace"], stdout=log,
                            stderr=subprocess.STDOUT)
     if r.returncode != 0:
         print(open(build_log).read()[-3000:])
