@@ -78,6 +78,7 @@ static size_t mapped_bytes;
 static size_t ops;	     /* calls that reached the heap */
 static size_t checks;	     /* sh_check runs so far */
 static size_t region_fails;  /* regions refused (limit reached or mapping failed) */
+static size_t null_returns;  /* allocation calls that returned NULL to the program */
 static const char *cur_call; /* the call in progress, for misuse reports */
 
 /* ---- reports: formatted on the stack, one write(2) each ---- */
@@ -435,8 +436,10 @@ static void put_stats(struct line *l)
 	put_dec(l, s.slots_spare);
 	put_str(l, "/");
 	put_dec(l, s.slots_total);
-	put_str(l, ", failed allocations ");
-	put_dec(l, s.failed_allocs);
+	put_str(l, ", NULL returns ");
+	put_dec(l, null_returns);
+	put_str(l, ", regions refused ");
+	put_dec(l, region_fails);
 	put_str(l, ", misuse ");
 	put_dec(l, s.misuse);
 }
@@ -557,6 +560,8 @@ static void *alloc_call(const char *call, size_t align, size_t size)
 {
 	enter(call);
 	void *p = alloc_locked(align, size);
+	if (!p)
+		null_returns++;
 	leave();
 	if (!p)
 		errno = ENOMEM;
@@ -619,6 +624,7 @@ static void *realloc_call(const char *call, void *p, size_t size)
 				q = sh_realloc(&heap, p, size);
 		}
 		err = old ? ENOMEM : EINVAL;
+		null_returns += !q;
 	}
 	if (q && q != p)
 		release_pages(p, old);
