@@ -50,7 +50,15 @@ $(PRELOAD_TEST): tests/preload/test_preload.c | deps-base
 	$(Q)$(CC) $(WARN) -O1 -g -fsanitize=undefined -fno-sanitize-recover=all -fno-builtin \
 		$(CFLAGS) $(LDFLAGS) -o $@ $< -lcmocka -lpthread -ldl
 
-check-preload-unit: $(PRELOAD_LIB) $(PRELOAD_TEST)
+# clang sees both sources under WARN too (compile only).
+$(PRELOAD_O)/clang/%.o: | deps-base
+	@mkdir -p $(dir $@)
+	@echo "  CLANG        $<"
+	$(Q)$(CLANG) $(WARN) -O2 -fPIC -fno-builtin -DSH_MAX_REGIONS=32 -Icore $(CFLAGS) -c $< -o $@
+$(PRELOAD_O)/clang/preload.o: preload/preload.c core/slotheap.h
+$(PRELOAD_O)/clang/test_preload.o: tests/preload/test_preload.c
+
+check-preload-unit: $(PRELOAD_LIB) $(PRELOAD_TEST) $(PRELOAD_O)/clang/preload.o 		$(PRELOAD_O)/clang/test_preload.o
 	@LD_PRELOAD=$(abspath $(PRELOAD_LIB)) sh tests/run_unit.sh "preload unit" $(PRELOAD_TEST)
 
 check-preload: $(PRELOAD_LIB) | deps-preload

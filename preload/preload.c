@@ -547,6 +547,8 @@ static void release_pages(void *p, size_t size)
 /* align 0: plain malloc; else a power of two. Adds regions while the heap is full. */
 static void *alloc_locked(size_t align, size_t size)
 {
+	if (align <= SH_GRANULE)
+		align = 0; /* every block is granule aligned: no need for the aligned search */
 	for (;;) {
 		void *p = align ? sh_memalign(&heap, align, size) : sh_malloc(&heap, size);
 		if (p)
@@ -603,9 +605,22 @@ EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = alloc_call("calloc", 0, n * size);
-	if (p)
-		memset(p, 0, n * size);
+	size_t len = n * size;
+	unsigned char *p = alloc_call("calloc", 0, len);
+	if (!p)
+		return NULL;
+	/* A large block is zeroed by giving its whole pages back (they read as zeros when next
+	 * touched, as fresh anonymous memory does), so a large calloc that the program uses
+	 * sparsely stays sparse. The block is the caller's alone: no lock is needed. */
+	uintptr_t lo = round_up((uintptr_t)p, page_size);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)(page_size - 1);
+	if (cfg.release && len >= cfg.release && hi > lo &&
+	    syscall(SYS_madvise, (void *)lo, hi - lo, MADV_DONTNEED) == 0) {
+		memset(p, 0, lo - (uintptr_t)p);
+		memset((void *)hi, 0, (uintptr_t)p + len - hi);
+	} else {
+		memset(p, 0, len);
+	}
 	return p;
 }
 

@@ -273,11 +273,11 @@ static void test_aligned_alloc_memalign_contract(void **state)
 {
 	(void)state;
 	errno = 0;
-	sink = aligned_alloc(0, 16);
+	sink = aligned_alloc(opaque(0), 16);
 	assert_null(sink);
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	sink = aligned_alloc(24, 48);
+	sink = aligned_alloc(opaque(24), 48);
 	assert_null(sink);
 	assert_int_equal(errno, EINVAL);
 	/* C17: the size need not be a multiple of the alignment. */
@@ -290,11 +290,11 @@ static void test_aligned_alloc_memalign_contract(void **state)
 	free(p);
 
 	/* memalign rounds a non-power of two up, as glibc does; tiny alignments are fine. */
-	p = memalign(24, 10);
+	p = memalign(opaque(24), 10);
 	assert_non_null(p);
 	assert_int_equal((uintptr_t)p % 32, 0);
 	free(p);
-	p = memalign(0, 10);
+	p = memalign(opaque(0), 10);
 	assert_non_null(p);
 	free(p);
 	errno = 0;
@@ -366,6 +366,23 @@ static void test_large_requests(void **state)
 	assert_non_null(z);
 	assert_int_equal(z[30 * MIB - 1], 0);
 	free(z);
+
+	/* A large calloc over dirty memory: the block's whole pages are given back, the partial
+	 * pages at either end zeroed by hand; every byte must read 0. */
+	size_t n = 5 * MIB + 100;
+	unsigned char *d = malloc(n);
+	assert_non_null(d);
+	memset(d, 0xff, n);
+	free(d);
+	for (int round = 0; round < 2; round++) {
+		z = calloc(n, 1);
+		assert_non_null(z);
+		for (size_t i = 0; i < n; i++)
+			if (z[i])
+				fail_msg("calloc byte %zu of %zu is %d", i, n, z[i]);
+		memset(z, 0xee, n);
+		free(z);
+	}
 }
 
 /* ---- misuse reports: exact text, and nothing followed or changed ---- */
@@ -688,8 +705,8 @@ static void test_bad_settings(void **state)
 				   "SLOTHEAP_REGIONS=40", "SLOTHEAP_CHECK=1", NULL};
 	assert_int_equal(run_child("child-churn", env, &err), 0);
 	static const char *const want[] = {
-		"SLOTHEAP_SIZE='12x' is not a number (digits, optional K, M or G); using "
-		"33554432",
+		("SLOTHEAP_SIZE='12x' is not a number (digits, optional K, M or G); using "
+		 "33554432"),
 		"SLOTHEAP_SLOTS='0' is outside 1..16777215; using 65536",
 		"SLOTHEAP_REGIONS='40' is outside 1..32; using 32",
 		"exit check clean",
