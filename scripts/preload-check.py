@@ -4,7 +4,10 @@ LD_PRELOAD=libslotheap-preload.so, and must give byte-identical output with ever
 at-exit sh_check clean and no misuse reported.
 
     scripts/preload-check.py --lib build/libslotheap-preload.so --work build/preload/work
-    scripts/preload-check.py ... --bench 5      wall time and peak RSS, medians of 5 runs each
+    scripts/preload-check.py ... --bench 5      wall time, CPU time and peak RSS, medians of 5
+                                                runs each (CPU time: user + system of the
+                                                whole process tree; peak RSS: its largest
+                                                process)
     scripts/preload-check.py ... --only sort,xz
 
 Workloads (inputs generated here from fixed seeds, so every run sees the same bytes):
@@ -186,8 +189,8 @@ def base_env():
 
 def run_steps(steps, inp, dest, env):
     """Runs the steps in one fixed directory (compilers record it in debug information), then
-    moves that directory to dest. Returns (seconds, peak RSS KiB of the largest process,
-    error or None)."""
+    moves that directory to dest. Returns (wall seconds, CPU seconds (user + system, the
+    process tree), peak RSS KiB of the largest process, error or None)."""
     cwd = os.path.join(os.path.dirname(os.path.dirname(dest)), "run")
     for d in (cwd, dest):
         if os.path.exists(d):
@@ -201,7 +204,7 @@ def run_steps(steps, inp, dest, env):
 
 
 def run_in(steps, inp, cwd, env):
-    total = 0.0
+    total = cpu = 0.0
     peak = 0
     for argv, out in steps:
         argv = [a.replace("{in}", inp) for a in argv]
@@ -213,12 +216,13 @@ def run_in(steps, inp, cwd, env):
             total += time.perf_counter() - t0
             p.returncode = os.waitstatus_to_exitcode(status)
         peak = max(peak, ru.ru_maxrss)
+        cpu += ru.ru_utime + ru.ru_stime
         if p.returncode != 0:
             with open(os.path.join(cwd, "stderr.txt"), errors="replace") as f:
                 tail = f.read().strip().splitlines()[-1:]
-            return total, peak, "%s exited with %d%s" % (os.path.basename(argv[0]), p.returncode,
+            return total, cpu, peak, "%s exited with %d%s" % (os.path.basename(argv[0]), p.returncode,
                                                         (": " + tail[0]) if tail else "")
-    return total, peak, None
+    return total, cpu, peak, None
 
 
 def file_digest(path):
@@ -254,7 +258,7 @@ def check(args, inp, names, table):
         steps, compared = workloads(inp)[name]
         print("[%d/%d] %-8s glibc ..." % (i, len(names), name), end="", flush=True)
         d_glibc = os.path.join(args.work, "glibc", name)
-        t_g, _, err = run_steps(steps, inp, d_glibc, env_glibc)
+        t_g, _, _, err = run_steps(steps, inp, d_glibc, env_glibc)
         if err:
             print(" FAILED under glibc: %s" % err)
             table.append((name, "%.1f" % t_g, "-", "-", "-", "glibc run failed"))
@@ -267,7 +271,7 @@ def check(args, inp, names, table):
         if os.path.exists(log):
             os.unlink(log)
         env = dict(env_glibc, LD_PRELOAD=lib, SLOTHEAP_CHECK="1", SLOTHEAP_LOG=os.path.abspath(log))
-        t_s, _, err = run_steps(steps, inp, d_sh, env)
+        t_s, _, _, err = run_steps(steps, inp, d_sh, env)
         clean, problems, regions = read_log(log)
         diffs = [f for f in compared
                  if file_digest(os.path.join(d_glibc, f)) != file_digest(os.path.join(d_sh, f))]
@@ -317,25 +321,28 @@ def bench(args, inp, names):
     rows = []
     for i, name in enumerate(names, 1):
         steps, _ = workloads(inp)[name]
-        res = {"glibc": ([], []), "slotheap": ([], [])}
+        res = {"glibc": ([], [], []), "slotheap": ([], [], [])}
         print("[%d/%d] %-8s" % (i, len(names), name), end="", flush=True)
         for r in range(args.bench):
             # Alternate, so that drift in the machine's load hits both alike.
             for which, env in (("glibc", env_glibc), ("slotheap", env_sh)):
-                t, rss, err = run_steps(steps, inp, os.path.join(args.work, "bench", which, name),
-                                        env)
+                t, cpu, rss, err = run_steps(steps, inp,
+                                             os.path.join(args.work, "bench", which, name), env)
                 if err:
                     print(" FAILED (%s): %s" % (which, err))
                     return False
                 res[which][0].append(t)
                 res[which][1].append(rss)
+                res[which][2].append(cpu)
             print(" .", end="", flush=True)
         tg, ts = statistics.median(res["glibc"][0]), statistics.median(res["slotheap"][0])
         mg, ms = statistics.median(res["glibc"][1]), statistics.median(res["slotheap"][1])
-        rows.append((name, tg, ts, ts / tg, mg / 1024, ms / 1024, ms / mg))
-        print(" wall %.2fs vs %.2fs, peak RSS %.1f vs %.1f MiB" % (tg, ts, mg / 1024, ms / 1024))
+        cg, cs = statistics.median(res["glibc"][2]), statistics.median(res["slotheap"][2])
+        rows.append((name, tg, ts, ts / tg, cg, cs, cs / cg, mg / 1024, ms / 1024, ms / mg))
+        print(" wall %.2fs vs %.2fs, CPU %.2fs vs %.2fs, peak RSS %.1f vs %.1f MiB"
+              % (tg, ts, cg, cs, mg / 1024, ms / 1024))
     try:
-        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+        commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
                                 capture_output=True, text=True).stdout.strip()
     except OSError:
         commit = "?"
@@ -343,11 +350,12 @@ def bench(args, inp, names):
     print("preload-bench: medians of %d runs each, slotheap vs glibc malloc" % args.bench)
     print("  machine: %s; commit %s" % (machine(), commit or "?"))
     print("  reproduce: make preload-bench PRELOAD_RUNS=%d" % args.bench)
-    print("  | program | wall glibc (s) | wall slotheap (s) | ratio | peak RSS glibc (MiB) "
-          "| peak RSS slotheap (MiB) | ratio |")
-    print("  |---|---:|---:|---:|---:|---:|---:|")
+    print("  load average at the end: %s" % " ".join("%.1f" % x for x in os.getloadavg()))
+    print("  | program | wall glibc (s) | wall slotheap (s) | ratio | CPU glibc (s) "
+          "| CPU slotheap (s) | ratio | peak RSS glibc (MiB) | peak RSS slotheap (MiB) | ratio |")
+    print("  |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print("  | %s | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f |" % r)
+        print("  | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f |" % r)
     return True
 
 
