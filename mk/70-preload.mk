@@ -58,8 +58,17 @@ $(PRELOAD_O)/clang/%.o: | deps-base
 $(PRELOAD_O)/clang/preload.o: preload/preload.c core/slotheap.h
 $(PRELOAD_O)/clang/test_preload.o: tests/preload/test_preload.c
 
-check-preload-unit: $(PRELOAD_LIB) $(PRELOAD_TEST) $(PRELOAD_O)/clang/preload.o 		$(PRELOAD_O)/clang/test_preload.o
-	@LD_PRELOAD=$(abspath $(PRELOAD_LIB)) sh tests/run_unit.sh "preload unit" $(PRELOAD_TEST)
+# Only the test program runs on slotheap, not the shell and tools of the runner: a wrapper of
+# the same name sets LD_PRELOAD for it alone.
+$(PRELOAD_O)/preloaded/test_preload: $(PRELOAD_TEST) $(PRELOAD_LIB)
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nLD_PRELOAD=%s exec %s "$$@"\n' $(abspath $(PRELOAD_LIB)) \
+		$(abspath $(PRELOAD_TEST)) >$@
+	@chmod +x $@
+
+check-preload-unit: $(PRELOAD_O)/preloaded/test_preload $(PRELOAD_O)/clang/preload.o \
+		$(PRELOAD_O)/clang/test_preload.o
+	@sh tests/run_unit.sh "preload unit" $<
 
 check-preload: $(PRELOAD_LIB) | deps-preload
 	@$(PYTHON) scripts/preload-check.py --lib $(PRELOAD_LIB) --work $(PRELOAD_WORK)

@@ -727,9 +727,10 @@ EXPORT size_t malloc_usable_size(void *p)
 	return n;
 }
 
-/* SLOTHEAP_CHECK: a destructor, so it runs after the program's atexit handlers and the
- * destructors of the libraries loaded after this one (every library but libc and the
- * loader), and still before stdio's final flush; it prints with write(2) only. */
+/* SLOTHEAP_CHECK: a destructor, so it runs after the program's atexit handlers and its own
+ * destructors, and before stdio's final flush; other libraries' destructors run before or
+ * after it in the loader's order (what they free later is freed, not checked). It prints
+ * with write(2) only. */
 __attribute__((destructor)) static void exit_check(void)
 {
 	if (!cfg.check_every && ready)

@@ -261,7 +261,7 @@ def check(args, inp, names, table):
         t_g, _, _, err = run_steps(steps, inp, d_glibc, env_glibc)
         if err:
             print(" FAILED under glibc: %s" % err)
-            table.append((name, "%.1f" % t_g, "-", "-", "-", "glibc run failed"))
+            table.append((name, "%.1f" % t_g, "-", "-", "-", "-", "glibc run failed"))
             failed += 1
             continue
         print(" %.1fs, slotheap ..." % t_g, end="", flush=True)
@@ -290,13 +290,14 @@ def check(args, inp, names, table):
             for line in problems[:10]:
                 print("    " + line)
         table.append((name, "%.1f" % t_g, "%.1f" % t_s, "%d/%d" % (len(compared) - len(diffs),
-                      len(compared)), str(clean), verdict))
+                      len(compared)), str(clean), str(regions), verdict))
     print()
     print("check-preload: summary (outputs identical to glibc's, exit checks clean)")
-    print("  %-8s %8s %9s %9s %10s  %s" % ("program", "glibc s", "slotheap", "outputs",
-                                           "processes", "result"))
+    print("  %-8s %8s %9s %8s %10s %8s  %s" % ("program", "glibc s", "slotheap", "outputs",
+                                                "processes", "regions", "result"))
     for row in table:
-        print("  %-8s %8s %9s %9s %10s  %s" % row)
+        print("  %-8s %8s %9s %8s %10s %8s  %s" % row)
+    print("  (processes: clean exit checks; regions: the most any one process mapped)")
     print("check-preload: %d of %d workloads passed" % (len(names) - failed, len(names)))
     return failed == 0
 
@@ -315,6 +316,11 @@ def machine():
 
 
 def bench(args, inp, names):
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                                capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit = "?"
     lib = os.path.abspath(args.lib)
     env_glibc = base_env()
     env_sh = dict(env_glibc, LD_PRELOAD=lib)
@@ -341,11 +347,6 @@ def bench(args, inp, names):
         rows.append((name, tg, ts, ts / tg, cg, cs, cs / cg, mg / 1024, ms / 1024, ms / mg))
         print(" wall %.2fs vs %.2fs, CPU %.2fs vs %.2fs, peak RSS %.1f vs %.1f MiB"
               % (tg, ts, cg, cs, mg / 1024, ms / 1024))
-    try:
-        commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
-                                capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit = "?"
     print()
     print("preload-bench: medians of %d runs each, slotheap vs glibc malloc" % args.bench)
     print("  machine: %s; commit %s" % (machine(), commit or "?"))
