@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -85,8 +86,9 @@ static const char *capture_end(struct capture *c)
 	return text;
 }
 
-/* Runs this program in `mode` with extra environment entries; returns its exit status and
- * what it wrote to fd 2. */
+/* Runs this program in `mode` with extra environment entries (which replace inherited ones
+ * of the same name; SLOTHEAP_* are never inherited); returns its exit status and what it
+ * wrote to fd 2. */
 static int run_child(const char *mode, const char *const *env, const char **err)
 {
 	struct capture c;
@@ -95,9 +97,16 @@ static int run_child(const char *mode, const char *const *env, const char **err)
 
 	for (const char *const *e = env; *e && n < 32; e++)
 		envp[n++] = (char *)*e;
-	for (char **e = environ; *e && n < 63; e++)
-		if (strncmp(*e, "SLOTHEAP_", 9) != 0)
+	size_t given = n;
+	for (char **e = environ; *e && n < 63; e++) {
+		bool replaced = strncmp(*e, "SLOTHEAP_", 9) == 0;
+		size_t name_len = strcspn(*e, "=");
+		for (size_t i = 0; i < given; i++)
+			if (!strncmp(envp[i], *e, name_len + 1))
+				replaced = true;
+		if (!replaced)
 			envp[n++] = *e;
+	}
 	envp[n] = NULL;
 
 	capture_start(&c);
@@ -714,6 +723,57 @@ static void test_bad_settings(void **state)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(err, want[i]))
 			fail_msg("expected \"%s\" in:\n%s", want[i], err);
+
+	/* More slots than the first region can hold beside its blocks. */
+	const char *const env2[] = {"SLOTHEAP_SIZE=64K", "SLOTHEAP_SLOTS=100000",
+				    "SLOTHEAP_CHECK=1", NULL};
+	assert_int_equal(run_child("child-churn", env2, &err), 0);
+	if (!strstr(err, "SLOTHEAP_SLOTS=100000 needs 3462144 bytes of metadata, over half of "
+			 "SLOTHEAP_SIZE=65536; using slots = size / 512") ||
+	    !strstr(err, "exit check clean"))
+		fail_msg("no slot-count report in:\n%s", err);
+}
+
+/* A first call made before libc has set up environ: the settings come from
+ * /proc/self/environ. The library is loaded privately (dlopen, no LD_PRELOAD), environ
+ * emptied, then its own malloc called. */
+static int child_early(void)
+{
+	void *h = dlopen(getenv("SH_TEST_LIB"), RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return 1;
+	void *m = dlsym(h, "malloc"), *f = dlsym(h, "free");
+	if (!m || !f || m == dlsym(RTLD_DEFAULT, "malloc"))
+		return 2;
+	void *(*lib_malloc)(size_t);
+	void (*lib_free)(void *);
+	memcpy(&lib_malloc, &m, sizeof(m));
+	memcpy(&lib_free, &f, sizeof(f));
+	char **saved = environ;
+	environ = NULL;
+	void *p = lib_malloc(100);
+	environ = saved;
+	if (!p)
+		return 3;
+	lib_free(p);
+	return 0;
+}
+
+static void test_settings_before_environ(void **state)
+{
+	const char *err;
+	char lib[4200];
+	(void)state;
+
+	const char *preload = getenv("LD_PRELOAD");
+	assert_non_null(preload);
+	snprintf(lib, sizeof(lib), "SH_TEST_LIB=%s", preload);
+	const char *const env[] = {lib, "LD_PRELOAD=", "SLOTHEAP_SIZE=12x", "SLOTHEAP_CHECK=1",
+				   NULL};
+	assert_int_equal(run_child("child-early", env, &err), 0);
+	if (!strstr(err, "SLOTHEAP_SIZE='12x' is not a number") ||
+	    !strstr(err, "exit check clean (1 checks): 2 calls"))
+		fail_msg("settings not read from /proc/self/environ:\n%s", err);
 }
 
 /* SLOTHEAP_LOG: reports are appended to a file instead of fd 2. */
@@ -754,6 +814,8 @@ int main(int argc, char **argv)
 			return child_atexit(0);
 		if (!strcmp(argv[1], "child-atexit-free"))
 			return child_atexit(1);
+		if (!strcmp(argv[1], "child-early"))
+			return child_early();
 		fprintf(stderr, "unknown mode %s\n", argv[1]);
 		return 100;
 	}
@@ -774,6 +836,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_periodic_check),
 		cmocka_unit_test(test_exit_check_after_atexit),
 		cmocka_unit_test(test_bad_settings),
+		cmocka_unit_test(test_settings_before_environ),
 		cmocka_unit_test(test_log_file),
 	};
 	return cmocka_run_group_tests_name("preload", tests, NULL, NULL);
