@@ -10,8 +10,9 @@
 #   check-preload         real programs under the library and under glibc, outputs compared,
 #                         every process's exit check clean: python3, sort, gcc, sqlite3,
 #                         xz -T2 (scripts/preload-check.py). About a minute on 2 cores.
-#   preload-bench         wall time and peak RSS of the same programs, slotheap vs glibc,
-#                         medians of PRELOAD_RUNS runs (default 5), side by side with ratios.
+#   preload-bench         wall time, CPU time and peak RSS of the same programs, slotheap vs
+#                         glibc, medians of PRELOAD_RUNS runs (default 5), with ratios.
+#                         Not part of check (about 10 minutes on a busy 2-core machine).
 
 PRELOAD_LIB := $(O)/libslotheap-preload.so
 PRELOAD_O := $(O)/preload
@@ -81,4 +82,4 @@ CHECK_STEPS += check-preload-unit check-preload
 HELP += "  preload             $(PRELOAD_LIB): run any program on slotheap (docs/PRELOAD.md)"
 HELP += "  check-preload-unit  the preload library's contract, under LD_PRELOAD (about 5 s)"
 HELP += "  check-preload       python3, sort, gcc, sqlite3, xz -T2 on slotheap vs glibc (about 1 min)"
-HELP += "  preload-bench       wall time and peak RSS on slotheap vs glibc (PRELOAD_RUNS=5)"
+HELP += "  preload-bench       wall time, CPU time and peak RSS on slotheap vs glibc (PRELOAD_RUNS=5)"
