@@ -8,8 +8,9 @@
 #                         each call's contract and errno, misuse reports, growth and ENOMEM,
 #                         the exit check, fork, four threads. About 5 s.
 #   check-preload         real programs under the library and under glibc, outputs compared,
-#                         every process's exit check clean: python3, sort, gcc, sqlite3,
-#                         xz -T2 (scripts/preload-check.py). About a minute on 2 cores.
+#                         sh_check clean every 200,000 calls and at every process's exit:
+#                         python3, sort, gcc, sqlite3, xz -T2 (scripts/preload-check.py).
+#                         About 26 s of CPU, a minute or so on 2 cores.
 #   preload-bench         wall time, CPU time and peak RSS of the same programs, slotheap vs
 #                         glibc, medians of PRELOAD_RUNS runs (default 5), with ratios.
 #                         Not part of check (about 10 minutes on a busy 2-core machine).

@@ -21,8 +21,9 @@ Workloads (inputs generated here from fixed seeds, so every run sees the same by
   xz       xz -T2 (two threads) compresses the sort input in 1 MiB blocks, then decompresses
            it; both outputs compared
 
-Reports from the library go to a log per run (SLOTHEAP_LOG); a failed check, a misuse line
-or a process without a clean exit check fails the workload. Exit status 1 on any failure.
+The slotheap runs check the heap (sh_check) every CHECK_EVERY calls in every process and at
+its exit. Reports from the library go to a log per run (SLOTHEAP_LOG); a failed check, a
+misuse line, or fewer clean exit checks than programs started fails the workload. Exit status 1 on any failure.
 """
 import argparse
 import hashlib
@@ -39,6 +40,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEED = 20261206
 LINES = 200000
 FUNCS = 120
+# sh_check runs every this many allocator calls in each process, and at its exit.
+CHECK_EVERY = 200000
 
 PY_SCRIPT = r'''
 import hashlib, random
@@ -234,8 +237,9 @@ def file_digest(path):
 
 
 def read_log(path):
-    """(processes with a clean exit check, problem lines, largest region count)."""
-    clean, problems, regions = 0, [], 0
+    """(processes with a clean exit check, problem lines, largest region count, sh_check
+    runs in all processes)."""
+    clean, problems, regions, checks = 0, [], 0, 0
     if os.path.exists(path):
         with open(path, errors="replace") as f:
             for line in f:
@@ -243,11 +247,12 @@ def read_log(path):
                     clean += 1
                     try:
                         regions = max(regions, int(line.split(" calls, ")[1].split()[0]))
+                        checks += int(line.split("exit check clean (")[1].split()[0])
                     except (IndexError, ValueError):
                         pass
                 else:
                     problems.append(line.rstrip())
-    return clean, problems, regions
+    return clean, problems, regions, checks
 
 
 def check(args, inp, names, table):
@@ -261,7 +266,7 @@ def check(args, inp, names, table):
         t_g, _, _, err = run_steps(steps, inp, d_glibc, env_glibc)
         if err:
             print(" FAILED under glibc: %s" % err)
-            table.append((name, "%.1f" % t_g, "-", "-", "-", "-", "glibc run failed"))
+            table.append((name, "%.1f" % t_g, "-", "-", "-", "-", "-", "glibc run failed"))
             failed += 1
             continue
         print(" %.1fs, slotheap ..." % t_g, end="", flush=True)
@@ -270,9 +275,10 @@ def check(args, inp, names, table):
         os.makedirs(os.path.dirname(log), exist_ok=True)
         if os.path.exists(log):
             os.unlink(log)
-        env = dict(env_glibc, LD_PRELOAD=lib, SLOTHEAP_CHECK="1", SLOTHEAP_LOG=os.path.abspath(log))
+        env = dict(env_glibc, LD_PRELOAD=lib, SLOTHEAP_CHECK=str(CHECK_EVERY),
+                   SLOTHEAP_LOG=os.path.abspath(log))
         t_s, _, _, err = run_steps(steps, inp, d_sh, env)
-        clean, problems, regions = read_log(log)
+        clean, problems, regions, checks = read_log(log)
         diffs = [f for f in compared if not os.path.exists(os.path.join(d_sh, f)) or
                  file_digest(os.path.join(d_glibc, f)) != file_digest(os.path.join(d_sh, f))]
         verdict = "ok"
@@ -291,14 +297,15 @@ def check(args, inp, names, table):
             for line in problems[:10]:
                 print("    " + line)
         table.append((name, "%.1f" % t_g, "%.1f" % t_s, "%d/%d" % (len(compared) - len(diffs),
-                      len(compared)), str(clean), str(regions), verdict))
+                      len(compared)), str(clean), str(checks), str(regions), verdict))
     print()
     print("check-preload: summary (outputs identical to glibc's, exit checks clean)")
-    print("  %-8s %8s %9s %8s %10s %8s  %s" % ("program", "glibc s", "slotheap", "outputs",
-                                                "processes", "regions", "result"))
+    print("  %-8s %8s %9s %8s %10s %7s %8s  %s" % ("program", "glibc s", "slotheap", "outputs",
+                                                    "processes", "checks", "regions", "result"))
     for row in table:
-        print("  %-8s %8s %9s %8s %10s %8s  %s" % row)
-    print("  (processes: clean exit checks; regions: the most any one process mapped)")
+        print("  %-8s %8s %9s %8s %10s %7s %8s  %s" % row)
+    print("  (processes: clean exit checks; checks: sh_check runs, every %d calls and at exit, "
+          "all clean;\n   regions: the most any one process mapped)" % CHECK_EVERY)
     print("check-preload: %d of %d workloads passed" % (len(names) - failed, len(names)))
     return failed == 0
 
