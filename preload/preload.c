@@ -75,6 +75,7 @@ static bool ready;
 static int atfork_state; /* 0 not registered, 1 being registered, 2 done */
 static size_t page_size;
 static size_t mapped_bytes;
+static unsigned nregions;    /* regions added (the heap's own count is the core's business) */
 static size_t ops;	     /* calls that reached the heap */
 static size_t checks;	     /* sh_check runs so far */
 static size_t region_fails;  /* regions refused (limit reached or mapping failed) */
@@ -332,7 +333,7 @@ static size_t round_up(size_t v, size_t to)
  * kernel refuses the mapping. */
 static bool add_region(size_t need, size_t align)
 {
-	unsigned k = heap.nregions;
+	unsigned k = nregions;
 
 	if (k >= cfg.regions) {
 		region_fails++;
@@ -366,6 +367,7 @@ static bool add_region(size_t need, size_t align)
 		return false;
 	}
 	mapped_bytes += size;
+	nregions++;
 	return true;
 }
 
@@ -419,7 +421,7 @@ static void put_stats(struct line *l)
 	put_str(l, ": ");
 	put_dec(l, ops);
 	put_str(l, " calls, ");
-	put_dec(l, heap.nregions);
+	put_dec(l, nregions);
 	put_str(l, " regions (");
 	put_dec(l, mapped_bytes / KIB);
 	put_str(l, " KiB mapped), live ");
