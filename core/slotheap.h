@@ -234,7 +234,10 @@ struct sh_check_report {
  * compiled; O(slots + buckets) per region, recursion depth O(log n). */
 int sh_check(const struct sh_heap *h, struct sh_check_report *r);
 
-/* Name of an error code or invariant, for messages ("SH_EBADPTR", "I3 consolidation"). */
+/* Name of an error code or invariant, for messages ("SH_EBADPTR", "I3 consolidation").
+ * sh_strerror names the codes of both families: these SH_E* codes (1 .. 63) and the
+ * memory-table reason codes SH_MM_* of memmap.h (from 65 on, name and a one-line
+ * explanation); "SH_E?" for anything else. Never NULL. */
 const char *sh_strerror(int code);
 const char *sh_invariant_name(int invariant);
 

@@ -577,14 +577,13 @@ static int check_placed(struct diffheap *d, const struct sh_boot_result *res,
 	int hw;
 
 	if ((uint64_t)(size_t)foot != foot) {
-		if (mp->calls != 0 || res->have_extended || res->place_error != SH_MM_ESIZE ||
-		    rc != (res->have_static ? SH_MM_OK : SH_MM_ESIZE))
-			return dh_report(d, "boot placement",
-					 "footprint of %" PRIu64
-					 " bytes exceeds SIZE_MAX: sh_boot_init"
-					 " returned %s, place_error %s",
-					 foot, sh_memmap_strerror(rc),
-					 sh_memmap_strerror(res->place_error));
+		if (mp->calls != 0 || res->have_extended ||
+		    res->extended_error != SH_MM_ESIZE || rc != SH_MM_ESIZE)
+			return dh_report(
+				d, "boot placement",
+				"footprint of %" PRIu64 " bytes exceeds SIZE_MAX: sh_boot_init"
+				" returned %s, extended_error %s",
+				foot, sh_strerror(rc), sh_strerror(res->extended_error));
 		return 0;
 	}
 	if (mp->calls != 1 || mp->phys != want_start || mp->size != foot)
@@ -595,7 +594,8 @@ static int check_placed(struct diffheap *d, const struct sh_boot_result *res,
 				 foot, want_start, mp->calls, mp->size, mp->phys,
 				 sh_memmap_strerror(rc));
 	if (foot > mp->cap) {
-		if (rc != SH_MM_EADDRESS || res->have_extended)
+		if (rc != SH_MM_EADDRESS || res->extended_error != SH_MM_EADDRESS ||
+		    res->have_extended)
 			return dh_report(d, "boot placement",
 					 "the hook gives no pointer for %" PRIu64
 					 " bytes: sh_boot_init returned %s, extended %d",
@@ -604,14 +604,15 @@ static int check_placed(struct diffheap *d, const struct sh_boot_result *res,
 	}
 	hw = region_want(mp->host, (size_t)foot, nslots, res->have_static ? 1u : 0u);
 	if (hw != SH_OK) {
-		if (rc != SH_MM_EHEAP || !region_answer_ok(res->heap_error, hw) ||
+		if (rc != res->extended_error || !region_answer_ok(res->extended_error, hw) ||
 		    res->have_extended)
-			return dh_report(d, "boot placement",
-					 "extended region of %" PRIu64 " bytes, %zu slots: "
-					 "sh_boot_init returned %s, heap_error %s; expected "
-					 "SH_MM_EHEAP with %s",
-					 foot, nslots, sh_memmap_strerror(rc),
-					 sh_strerror(res->heap_error), sh_strerror(hw));
+			return dh_report(
+				d, "boot placement",
+				"extended region of %" PRIu64 " bytes, %zu slots: "
+				"sh_boot_init returned %s, extended_error %s; expected "
+				"%s",
+				foot, nslots, sh_strerror(rc), sh_strerror(res->extended_error),
+				sh_strerror(hw));
 		return 0;
 	}
 	if (rc != SH_MM_OK || !res->have_extended || res->place.start != want_start ||
@@ -694,14 +695,15 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 		int sw = region_want(pool, b->static_bytes, sslots, 0);
 
 		if (sw != SH_OK &&
-		    (rc != SH_MM_EHEAP || !region_answer_ok(res.heap_error, sw) ||
-		     res.have_static || res.have_extended || mp.calls != 0))
-			return dh_report(
-				d, "boot static region",
-				"static region of %" PRIu32 " bytes, %zu slots: sh_boot_init"
-				" returned %s, heap_error %s; expected SH_MM_EHEAP with %s",
-				b->static_bytes, sslots, sh_memmap_strerror(rc),
-				sh_strerror(res.heap_error), sh_strerror(sw));
+		    (rc != res.static_error || !region_answer_ok(res.static_error, sw) ||
+		     res.extended_error != SH_OK || res.have_static || res.have_extended ||
+		     mp.calls != 0))
+			return dh_report(d, "boot static region",
+					 "static region of %" PRIu32
+					 " bytes, %zu slots: sh_boot_init"
+					 " returned %s, static_error %s; expected %s",
+					 b->static_bytes, sslots, sh_strerror(rc),
+					 sh_strerror(res.static_error), sh_strerror(sw));
 		if (sw != SH_OK)
 			return 1;
 		if (!res.have_static)
@@ -720,14 +722,14 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 			return -1;
 	} else if (want > 0) {
 		/* The model finds no place: nothing is mapped, and the reason is the model's. */
-		if (mp.calls != 0 || res.have_extended || res.place_error != want ||
-		    rc != (res.have_static ? SH_MM_OK : want))
-			return dh_report(d, "boot placement",
-					 "model: %s; sh_boot_init returned %s, place_error %s, "
-					 "extended %d",
-					 sh_memmap_strerror(want), sh_memmap_strerror(rc),
-					 sh_memmap_strerror(res.place_error),
-					 res.have_extended);
+		if (mp.calls != 0 || res.have_extended || res.extended_error != want ||
+		    rc != want)
+			return dh_report(
+				d, "boot placement",
+				"model: %s; sh_boot_init returned %s, extended_error %s, "
+				"extended %d",
+				sh_strerror(want), sh_strerror(rc),
+				sh_strerror(res.extended_error), res.have_extended);
 	}
 	if (res.have_extended) {
 		struct sh_region_info ri;
