@@ -11,11 +11,13 @@
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "memmap.h"
 #include "memmap_util.h"
+#include "place_ref.h"
 
 #define PHYS 0x40000u
 static uint8_t phys[PHYS] __attribute__((aligned(4096)));
@@ -372,6 +374,239 @@ static void test_excl_keeps_static_clear(void **state)
 	assert_true(res.place.end == a + sizeof(stat));
 }
 
+/*
+ * Generated boots against the reference placement model (ref/place_ref.h): random memory
+ * maps, information blocks, command lines and modules at random places in phys[]; the
+ * loader's data the test itself laid out, the caller's exclusion and the raw map entries go
+ * to shref_place, whose answer the boot call must give (or its reason for no fit). Fixed
+ * seed; the failing iteration and seed are printed.
+ */
+struct layout {
+	uint64_t seed;
+	uint32_t next; /* next free byte for loader structures */
+	struct sh_mem_range raw[8];
+	size_t nraw;
+	struct sh_mem_range loader[16];
+	size_t nloader;
+	uint64_t heap;
+};
+
+static uint32_t lay_take(struct layout *l, uint32_t len, uint32_t align)
+{
+	uint32_t at = (l->next + (uint32_t)rnd_below(&l->seed, 512) + align - 1) & ~(align - 1);
+	l->next = at + len;
+	assert_true(l->next <= PHYS);
+	return at;
+}
+
+static void lay_loader(struct layout *l, uint64_t start, uint64_t len)
+{
+	if (len == 0)
+		return;
+	l->loader[l->nloader].start = start;
+	l->loader[l->nloader].end = start + len;
+	l->loader[l->nloader++].type = SH_MEM_RESERVED;
+}
+
+/* Random raw entries: mostly RAM, some reserved and ACPI, overlapping at will. */
+static void lay_map(struct layout *l)
+{
+	static const uint32_t types[] = {1, 1, 1, 2, 3, 7};
+	l->nraw = 1 + (size_t)rnd_below(&l->seed, 5);
+	for (size_t i = 0; i < l->nraw; i++) {
+		uint64_t a = rnd_below(&l->seed, PHYS), b = rnd_below(&l->seed, PHYS + 1);
+		l->raw[i].start = a < b ? a : b;
+		l->raw[i].end = a < b ? b : a + 1;
+		l->raw[i].type = types[rnd_below(&l->seed, 6)];
+	}
+}
+
+/* A command line, sometimes with a size option; returns its length. */
+static size_t lay_cmdline(struct layout *l, char *out)
+{
+	size_t n = 0;
+	if (rnd_below(&l->seed, 2)) {
+		l->heap = 4096 * (1 + rnd_below(&l->seed, 16));
+		n = (size_t)sprintf(out, "quiet slotheap.size=%uK", (unsigned)(l->heap >> 10));
+	} else {
+		n = (size_t)sprintf(out, "console=ttyS0");
+	}
+	return n;
+}
+
+static void check_against_model(struct layout *l, const struct sh_mem_range *image, int rc,
+				const struct sh_boot_result *res, unsigned iter)
+{
+	struct sh_mem_range ex[17];
+	uint64_t want_start = 0;
+	size_t nex = 0;
+
+	ex[nex++] = *image;
+	for (size_t i = 0; i < l->nloader; i++)
+		ex[nex++] = l->loader[i];
+	int want =
+		shref_place(l->raw, l->nraw, l->heap, SH_PLACE_LIMIT_4G, ex, nex, &want_start);
+	/* the loader ranges the call kept clear are the ones laid out */
+	if (res->nloader != l->nloader)
+		fail_msg("iteration %u: %zu loader ranges kept clear, %zu laid out", iter,
+			 res->nloader, l->nloader);
+	for (size_t i = 0; i < l->nloader; i++)
+		if (!loader_has(res, l->loader[i].start, l->loader[i].end))
+			fail_msg("iteration %u: loader range [%#llx, %#llx) not kept clear",
+				 iter, (unsigned long long)l->loader[i].start,
+				 (unsigned long long)l->loader[i].end);
+	if (want == SH_MM_OK) {
+		if (rc != SH_MM_OK || !res->have_extended || res->place.start != want_start)
+			fail_msg("iteration %u: model places %llu bytes at %#llx; boot call: "
+				 "%s, "
+				 "at %#llx",
+				 iter, (unsigned long long)l->heap,
+				 (unsigned long long)want_start, sh_strerror(rc),
+				 (unsigned long long)res->place.start);
+	} else if (rc != want || res->have_extended || res->extended_error != want) {
+		fail_msg("iteration %u: model %s, boot call %s", iter, sh_strerror(want),
+			 sh_strerror(rc));
+	}
+}
+
+static void test_mb1_generated(void **state)
+{
+	(void)state;
+	for (unsigned iter = 0; iter < 3000; iter++) {
+		struct layout l = {.seed = 0x5eed0000u + iter, .heap = 8192};
+		struct sh_mem_range image;
+		struct sh_boot_config cfg;
+		struct sh_boot_result res;
+		struct sh_memmap map;
+		char cl[64];
+
+		memset(phys, 0, sizeof(phys));
+		l.next = (uint32_t)rnd_below(&l.seed, PHYS / 2);
+		lay_map(&l);
+		uint32_t info = lay_take(&l, SH_MB1_INFO_BYTES, 4);
+		uint32_t flags = SH_MB1_FLAG_MMAP;
+		lay_loader(&l, info, SH_MB1_INFO_BYTES);
+		if (rnd_below(&l.seed, 2)) {
+			size_t n = lay_cmdline(&l, cl);
+			uint32_t at = lay_take(&l, (uint32_t)n + 1, 1);
+			memcpy(phys + at, cl, n + 1);
+			le32(phys + info + 16, at);
+			flags |= SH_MB1_FLAG_CMDLINE;
+			lay_loader(&l, at, n + 1);
+		}
+		uint32_t nmods = (uint32_t)rnd_below(&l.seed, 4);
+		if (nmods) {
+			uint32_t at = lay_take(&l, 16 * nmods, 4);
+			le32(phys + info + 20, nmods);
+			le32(phys + info + 24, at);
+			flags |= SH_MB1_FLAG_MODS;
+			lay_loader(&l, at, 16 * nmods);
+			for (uint32_t i = 0; i < nmods; i++) {
+				uint32_t ms = (uint32_t)rnd_below(&l.seed, PHYS);
+				uint32_t ml = 1 + (uint32_t)rnd_below(&l.seed, 0x4000);
+				le32(phys + at + 16 * i, ms);
+				le32(phys + at + 16 * i + 4, ms + ml);
+				lay_loader(&l, ms, ml);
+			}
+		}
+		uint32_t mm = lay_take(&l, 24 * (uint32_t)l.nraw, 4);
+		for (size_t i = 0; i < l.nraw; i++) {
+			uint8_t *e = phys + mm + 24 * i;
+			le32(e, 20);
+			le64(e + 4, l.raw[i].start);
+			le64(e + 12, l.raw[i].end - l.raw[i].start);
+			le32(e + 20, l.raw[i].type);
+		}
+		le32(phys + info + 44, 24 * (uint32_t)l.nraw);
+		le32(phys + info + 48, mm);
+		lay_loader(&l, mm, 24 * l.nraw);
+		le32(phys + info, flags);
+
+		uint64_t ia = rnd_below(&l.seed, PHYS - 0x2000);
+		image.start = ia;
+		image.end = ia + 1 + rnd_below(&l.seed, 0x2000);
+		image.type = SH_MEM_RESERVED;
+		config(&cfg, &image);
+		cfg.heap_size = 8192;
+		sh_memmap_init(&map, ranges, 32);
+		int rc = sh_boot_multiboot1(&h, SH_MB1_MAGIC, info, &cfg, &map, &res);
+		if (rc == SH_MM_ENORAM)
+			continue;
+		check_against_model(&l, &image, rc, &res, iter);
+		if (res.have_extended)
+			assert_int_equal(sh_check(&h, NULL), 0);
+	}
+}
+
+static void test_mb2_generated(void **state)
+{
+	(void)state;
+	for (unsigned iter = 0; iter < 3000; iter++) {
+		struct layout l = {.seed = 0xb00f0000u + iter, .heap = 8192};
+		struct sh_boot_config cfg;
+		struct sh_boot_result res;
+		struct sh_memmap map;
+		struct sh_mem_range image = {0, 0, SH_MEM_RESERVED};
+		char cl[64];
+
+		memset(phys, 0, sizeof(phys));
+		l.next = (uint32_t)rnd_below(&l.seed, PHYS / 2);
+		lay_map(&l);
+		uint32_t info = lay_take(&l, 1024, 8);
+		uint8_t *p = phys + info;
+		uint32_t off = 8;
+		if (rnd_below(&l.seed, 2)) {
+			size_t n = lay_cmdline(&l, cl);
+			le32(p + off, 1);
+			le32(p + off + 4, 8 + (uint32_t)n + 1);
+			memcpy(p + off + 8, cl, n + 1);
+			off += (8 + (uint32_t)n + 1 + 7) & ~7u;
+		}
+		uint32_t nmods = (uint32_t)rnd_below(&l.seed, 4);
+		for (uint32_t i = 0; i < nmods; i++) {
+			uint32_t ms = (uint32_t)rnd_below(&l.seed, PHYS);
+			uint32_t ml = 1 + (uint32_t)rnd_below(&l.seed, 0x4000);
+			le32(p + off, 3);
+			le32(p + off + 4, 17);
+			le32(p + off + 8, ms);
+			le32(p + off + 12, ms + ml);
+			off += 24;
+			lay_loader(&l, ms, ml);
+		}
+		le32(p + off, 6);
+		le32(p + off + 4, 16 + 24 * (uint32_t)l.nraw);
+		le32(p + off + 8, 24);
+		for (size_t i = 0; i < l.nraw; i++) {
+			uint8_t *e = p + off + 16 + 24 * i;
+			le64(e, l.raw[i].start);
+			le64(e + 8, l.raw[i].end - l.raw[i].start);
+			le32(e + 16, l.raw[i].type);
+		}
+		off += 16 + 24 * (uint32_t)l.nraw;
+		le32(p + off, 0);
+		le32(p + off + 4, 8);
+		off += 8;
+		le32(p, off);
+		/* the block first, as sh_boot_multiboot2 lists it */
+		memmove(&l.loader[1], &l.loader[0], l.nloader * sizeof(l.loader[0]));
+		l.nloader++;
+		l.loader[0].start = info;
+		l.loader[0].end = info + off;
+		l.loader[0].type = SH_MEM_RESERVED;
+
+		config(&cfg, &image);
+		cfg.nexcl = 0;
+		cfg.heap_size = 8192;
+		sh_memmap_init(&map, ranges, 32);
+		int rc = sh_boot_multiboot2(&h, SH_MB2_MAGIC, info, &cfg, &map, &res);
+		if (rc == SH_MM_ENORAM)
+			continue;
+		check_against_model(&l, &image, rc, &res, iter);
+		if (res.have_extended)
+			assert_int_equal(sh_check(&h, NULL), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +618,8 @@ int main(void)
 		cmocka_unit_test(test_mb2),
 		cmocka_unit_test(test_coreboot),
 		cmocka_unit_test(test_excl_keeps_static_clear),
+		cmocka_unit_test(test_mb1_generated),
+		cmocka_unit_test(test_mb2_generated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
