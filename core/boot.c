@@ -237,14 +237,15 @@ int sh_boot_multiboot1(struct sh_heap *h, uint32_t magic, uint64_t info,
 	if (mi.flags & SH_MB1_FLAG_CMDLINE)
 		cmdline_options(cfg, mi.cmdline, &c, res);
 	if (mi.flags & SH_MB1_FLAG_MODS) {
-		/* The list, then each module {u32 mod_start, u32 mod_end, u32 string, u32 pad}. */
-		loader_add(res, mi.mods_addr, (uint64_t)mi.mods_count * 16);
-		for (uint32_t i = 0; i < mi.mods_count && merr == SH_MM_OK; i++) {
-			const uint8_t *e = translate(cfg, mi.mods_addr + (uint64_t)i * 16, 16);
-			if (e == NULL) {
-				merr = SH_MM_EADDRESS;
-				break;
-			}
+		/* The list, then each module {u32 mod_start, u32 mod_end, u32 string, u32 pad};
+		 * the list is read through one translation, so a bogus count is refused
+		 * rather than walked. */
+		uint64_t lbytes = (uint64_t)mi.mods_count * 16;
+		const uint8_t *e = lbytes ? translate(cfg, mi.mods_addr, lbytes) : p;
+		loader_add(res, mi.mods_addr, lbytes);
+		if (e == NULL)
+			merr = SH_MM_EADDRESS;
+		for (uint32_t i = 0; i < mi.mods_count && merr == SH_MM_OK; i++, e += 16) {
 			uint32_t ms = mm_rd32(e), me = mm_rd32(e + 4);
 			if (me > ms)
 				loader_add(res, ms, me - ms);

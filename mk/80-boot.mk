@@ -149,7 +149,9 @@ install: $(REL_LIBS) $(foreach t,$(INSTALL_TARGETS),$(INSTALL_LIBS_$(t)))
 # (tools/sh-memmap.c, run over a sample map) and the example payload, which must boot
 # (multiboot v1, 512 MiB) and pass as the one built in the tree does.
 INSTALL_TEST := $(O)/install-test
-check-install: | deps-boot
+# Built here first, so that the install sub-make finds them up to date and never builds them
+# at the same time as this make does for boot.
+check-install: $(REL_LIBS) $(foreach t,$(INSTALL_TARGETS),$(INSTALL_LIBS_$(t))) | deps-boot
 	@rm -rf $(INSTALL_TEST)
 	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(abspath $(INSTALL_TEST))/root PREFIX=/usr
 	$(Q)PKG_CONFIG_SYSROOT_DIR=$(abspath $(INSTALL_TEST))/root \

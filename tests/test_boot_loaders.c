@@ -164,6 +164,15 @@ static void test_mb1_fallbacks(void **state)
 	assert_int_equal(sh_boot_multiboot1(&h, SH_MB2_MAGIC, info, &cfg, &map, &res),
 			 SH_MM_EMAGIC);
 	assert_false(res.have_static);
+	/* a module count whose list runs past memory: refused, not walked */
+	info = put_mb1(SH_MB1_FLAG_MODS | SH_MB1_FLAG_MMAP, "");
+	le32(phys + info + 20, 0x10000000);
+	outside = 0;
+	assert_int_equal(sh_boot_multiboot1(&h, SH_MB1_MAGIC, info, &cfg, &map, &res),
+			 SH_MM_EADDRESS);
+	assert_int_equal(outside, 1);
+	assert_true(res.have_static);
+	assert_int_equal(res.extended_error, SH_MM_EADDRESS);
 	/* the information block outside memory */
 	assert_int_equal(sh_boot_multiboot1(&h, SH_MB1_MAGIC, PHYS - 8, &cfg, &map, &res),
 			 SH_MM_EADDRESS);
