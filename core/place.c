@@ -20,24 +20,21 @@
 
 _Static_assert((SH_PLACE_ALIGN & (SH_PLACE_ALIGN - 1)) == 0, "SH_PLACE_ALIGN is a power of 2");
 
-/* The exclusion lists of one placement, walked as one set. */
-#define FOR_EACH_EXCL(ex, nex, e)                                                              \
-	for (size_t l_ = 0; l_ < (nex); l_++)                                                  \
-		for (const struct sh_mem_range *e = (ex)[l_].r; e < (ex)[l_].r + (ex)[l_].n;   \
-		     e++)
-
-/* Highest free top <= hi not covered by an exclusion, lowered past covering exclusions. */
+/* Highest free top <= hi not covered by an exclusion, lowered past covering exclusions. The
+ * exclusion lists are walked as one set. */
 static uint64_t piece_top(uint64_t lo, uint64_t hi, const struct mm_excl *ex, size_t nex)
 {
 	bool moved = true;
 
 	while (moved && hi > lo) {
 		moved = false;
-		FOR_EACH_EXCL(ex, nex, e)
-		{
-			if (e->start < hi && e->end >= hi && e->end > e->start) {
-				hi = e->start;
-				moved = true;
+		for (size_t l = 0; l < nex; l++) {
+			for (size_t i = 0; i < ex[l].n; i++) {
+				const struct sh_mem_range *e = &ex[l].r[i];
+				if (e->start < hi && e->end >= hi && e->end > e->start) {
+					hi = e->start;
+					moved = true;
+				}
 			}
 		}
 	}
@@ -47,10 +44,12 @@ static uint64_t piece_top(uint64_t lo, uint64_t hi, const struct mm_excl *ex, si
 /* Bottom of the free piece ending at top (top - 1 is not excluded). */
 static uint64_t piece_bot(uint64_t lo, uint64_t top, const struct mm_excl *ex, size_t nex)
 {
-	FOR_EACH_EXCL(ex, nex, e)
-	{
-		if (e->end > lo && e->end < top && e->end > e->start)
-			lo = e->end;
+	for (size_t l = 0; l < nex; l++) {
+		for (size_t i = 0; i < ex[l].n; i++) {
+			const struct sh_mem_range *e = &ex[l].r[i];
+			if (e->end > lo && e->end < top && e->end > e->start)
+				lo = e->end;
+		}
 	}
 	return lo;
 }
