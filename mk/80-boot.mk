@@ -10,8 +10,9 @@
 #   check-install  make install into $(O)/install-test and build the payload against the
 #                  installed headers, libraries and pkg-config files. In make check.
 #   install        PREFIX=/usr/local DESTDIR=: headers, libslotheap.a for the host and for
-#                  each target built (i386-elf: the payload's freestanding build), the
-#                  libpayload-compatible library, pkg-config files.
+#                  each target built (i386-elf: the payload's freestanding build;
+#                  arm-none-eabi when its compiler is installed), the libpayload-compatible
+#                  library, pkg-config files.
 #
 # The unit test of the libpayload calls, tests/test_libpayload.c, links them built with
 # SH_LP_PREFIXED (sh_lp_test_malloc, ...), so the host's malloc stays the C library's.
@@ -123,6 +124,28 @@ DESTDIR ?=
 INSTALL_TARGETS += i386-elf
 INSTALL_LIBS_i386-elf := $(I386_LIB) $(I386_LP_LIB)
 INSTALL_CFLAGS_i386-elf := -m32 -ffreestanding
+# Bare-metal ARM (Cortex-M3), when arm-none-eabi-gcc is there (scripts/install-deps.sh's
+# cross tools): core/ and the libpayload calls built freestanding for it.
+INSTALL_ARM_CC ?= arm-none-eabi-gcc
+INSTALL_ARM_FLAGS := -mcpu=cortex-m3 -mthumb -ffreestanding -fno-builtin -nostdlib \
+	-fno-stack-protector -O2
+ifneq ($(shell command -v $(INSTALL_ARM_CC) 2>/dev/null),)
+ARM_INSTALL_DIR := $(O)/install-libs/arm-none-eabi
+$(ARM_INSTALL_DIR)/obj/%.o: %.c $(PAYLOAD_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC (arm)   $<"
+	$(Q)$(INSTALL_ARM_CC) $(WARN) $(INSTALL_ARM_FLAGS) -Icore -Icompat/libpayload -c $< -o $@
+$(ARM_INSTALL_DIR)/libslotheap.a: $(patsubst %.c,$(ARM_INSTALL_DIR)/obj/%.o,$(CORE_SRCS))
+	@rm -f $@
+	$(Q)arm-none-eabi-ar rcs $@ $^
+$(ARM_INSTALL_DIR)/libslotheap_libpayload.a: $(ARM_INSTALL_DIR)/obj/compat/libpayload/lp_malloc.o
+	@rm -f $@
+	$(Q)arm-none-eabi-ar rcs $@ $^
+INSTALL_TARGETS += arm-none-eabi
+INSTALL_LIBS_arm-none-eabi := $(ARM_INSTALL_DIR)/libslotheap.a \
+	$(ARM_INSTALL_DIR)/libslotheap_libpayload.a
+INSTALL_CFLAGS_arm-none-eabi := -mcpu=cortex-m3 -mthumb -ffreestanding
+endif
 INSTALL_HDRS := core/slotheap.h core/memmap.h compat/libpayload/slotheap_libpayload.h
 SH_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 

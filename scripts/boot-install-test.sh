@@ -8,6 +8,19 @@ target=$(pkg-config --cflags --libs slotheap-i386-elf)
 echo "check-install: pkg-config slotheap:          $host"
 echo "check-install: pkg-config slotheap-i386-elf: $target"
 
+# Every other target installed: its pkg-config file resolves to an installed library.
+for pc in "$PKG_CONFIG_LIBDIR"/slotheap-*.pc; do
+	name=$(basename "$pc" .pc)
+	libdir=$(pkg-config --variable=libdir "$name") # pkg-config puts the sysroot in front
+	for lib in libslotheap.a libslotheap_libpayload.a; do
+		[ -f "$libdir/$lib" ] || {
+			echo "check-install: $name: $libdir/$lib is missing"
+			exit 1
+		}
+	done
+	echo "check-install: $name: $(pkg-config --libs "$name")"
+done
+
 # The host library: the memory-table CLI over a sample map.
 # shellcheck disable=SC2046
 $CC -std=c11 -D_POSIX_C_SOURCE=200809L -O1 $(pkg-config --cflags slotheap) tools/sh-memmap.c \
