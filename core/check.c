@@ -64,7 +64,8 @@ static bool check_geometry(struct region_check *c)
 	if (meta == 0 || slots < r->base || r->nbuckets == 0 ||
 	    (r->nbuckets & (r->nbuckets - 1)) || slots + meta > r->arena ||
 	    (uintptr_t)r->buckets != slots + (uintptr_t)r->nslots * sizeof(struct sh_slot) ||
-	    r->arena > r->end || (r->end - r->arena) / SH_GRANULE < r->ngran || r->ngran == 0) {
+	    r->end - 1 < r->base || r->arena - r->base > r->end - r->base ||
+	    (r->end - r->arena) / SH_GRANULE < r->ngran || r->ngran == 0) {
 		fail(c, SH_I1_TILING, SH_NIL, "region geometry is inconsistent");
 		return false;
 	}
@@ -240,7 +241,9 @@ int sh_check(const struct sh_heap *h, struct sh_check_report *r)
 	for (unsigned i = 0; i < h->nregions; i++) {
 		const struct sh_region *g = &h->region[i];
 		for (unsigned j = 0; j < i; j++)
-			if (g->base < h->region[j].end && h->region[j].base < g->end) {
+			if (g->base - h->region[j].base <
+				    h->region[j].end - h->region[j].base ||
+			    h->region[j].base - g->base < g->end - g->base) {
 				sh_check_fail(r, SH_I1_TILING, i, SH_NIL, g->base,
 					      "regions overlap");
 				failures++;
