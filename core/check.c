@@ -210,8 +210,13 @@ static void check_counters(struct region_check *c)
 static unsigned check_region(const struct sh_region *r, unsigned ri,
 			     struct sh_check_report *rep)
 {
-	struct region_check c = {.r = r, .ri = ri, .rep = rep};
+	struct region_check c;
 
+	/* not an initialiser: on ARM that becomes a call to memset, which core/ lacks */
+	sh_memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.ri = ri;
+	c.rep = rep;
 	if (!check_geometry(&c))
 		return c.failures;
 	count_tags(&c);
