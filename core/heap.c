@@ -217,9 +217,9 @@ int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots)
 		return SH_EOVERLAP;
 
 	uintptr_t slots_at = align_up(b, _Alignof(struct sh_slot));
-	if (slots_at < b || slots_at - b > size || size - (slots_at - b) <= meta)
+	if (slots_at < b || slots_at - b > size || size - (slots_at - b) < meta)
 		return SH_ETOOSMALL;
-	uintptr_t meta_end = slots_at + meta; /* below the last byte: no wrap */
+	uintptr_t meta_end = slots_at + meta; /* at most the end: 0 for a region at the top */
 	if (meta_end > UINTPTR_MAX - (SH_GRANULE - 1))
 		return SH_ETOOSMALL;
 	uintptr_t arena = align_up(meta_end, SH_GRANULE);
