@@ -434,6 +434,26 @@ static void test_i1_regions_overlap(void **state)
 	EXPECT_CORRUPT(&h, SH_I1_TILING, 1);
 }
 
+/* A region's end is stored modulo the address space (0 for a region that ends at the top),
+ * so an end below the base is not a huge region: it is corrupt. */
+static void test_i1_region_end_below_base(void **state)
+{
+	static const uintptr_t ends[] = {1, 0 /* base */, 1 /* base - 1 */};
+	struct sh_heap h;
+	uintptr_t base;
+
+	(void)state;
+	for (unsigned k = 0; k < 3; k++) {
+		th_reset();
+		th_init(&h);
+		th_add(&h, 0, 32, 8);
+		CHECK_HEAP(&h);
+		base = reg(&h, 0)->base;
+		reg(&h, 0)->end = k == 0 ? ends[k] : base - ends[k];
+		EXPECT_CORRUPT(&h, SH_I1_TILING, 0);
+	}
+}
+
 static void test_i1_broken_chain_links_do_not_crash(void **state)
 {
 	struct sh_heap h;
@@ -1024,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_i1_arena_not_covered),
 		cmocka_unit_test(test_i1_address_links_disagree),
 		cmocka_unit_test(test_i1_regions_overlap),
+		cmocka_unit_test(test_i1_region_end_below_base),
 		cmocka_unit_test(test_i1_broken_chain_links_do_not_crash),
 		cmocka_unit_test(test_i2_spare_list_cycle),
 		cmocka_unit_test(test_i2_slot_on_two_lists),
