@@ -1259,6 +1259,11 @@ static void test_add_region_overlap(void **state)
 	expect_add_fails(&h, b + 1024, 1024, 8, SH_EOVERLAP); /* contained */
 	expect_add_fails(&h, b + 4095, 4096, 8, SH_EOVERLAP); /* last byte */
 	expect_add_fails(&h, b - 4095, 4096, 8, SH_EOVERLAP); /* first byte */
+	/* An empty range overlaps only strictly inside a region; at either end it is just too
+	 * small. */
+	expect_add_fails(&h, b + 16, 0, 8, SH_EOVERLAP);
+	expect_add_fails(&h, b, 0, 8, SH_ETOOSMALL);
+	expect_add_fails(&h, b + 4096, 0, 8, SH_ETOOSMALL);
 	/* Adjacent on either side is fine. */
 	assert_int_equal(sh_add_region(&h, b - 4096, 4096, 8), 0);
 	assert_int_equal(sh_add_region(&h, b + 4096, 4096, 8), 0);
