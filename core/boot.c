@@ -360,8 +360,9 @@ int sh_boot_coreboot(struct sh_heap *h, const struct sh_boot_config *cfg, struct
 int sh_boot_child_map(const struct sh_memmap *map, const struct sh_boot_result *res,
 		      const struct sh_mem_range *extra, size_t nextra, struct sh_memmap *out)
 {
-	struct mm_src s = {.kind = MM_SRC_PAINT};
+	struct mm_src s;
 
+	mm_src_init(&s, MM_SRC_PAINT);
 	if (map == NULL || res == NULL || (map->range == NULL && map->n > 0) ||
 	    (extra == NULL && nextra > 0) || out == NULL || out->range == NULL ||
 	    out->cap == 0 || out->range == map->range)

@@ -66,7 +66,7 @@ enum sh_error {
 	SH_OK = 0,
 	SH_EINVAL = 1,	     /* NULL heap/pointer argument, zero slot count, bad region index */
 	SH_ETOOSMALL = 2,    /* region cannot hold its slot array, buckets and one granule */
-	SH_ETOOBIG = 3,	     /* region end wraps the address space, or its arena exceeds
+	SH_ETOOBIG = 3,	     /* region passes the top of the address space, or its arena exceeds
 				SH_MAX_ARENA_GRANULES, or nslots > SH_MAX_SLOTS */
 	SH_EOVERLAP = 4,     /* region overlaps one already added */
 	SH_ETOOMANY = 5,     /* heap already has SH_MAX_REGIONS regions */
@@ -86,7 +86,7 @@ typedef void (*sh_error_hook)(void *ctx, int code, const void *ptr);
 /* One region. The fields are the allocator's own: read them through sh_region_info(). */
 struct sh_region {
 	uintptr_t base;	    /* region start: slot array, then buckets */
-	uintptr_t end;	    /* region end (exclusive) */
+	uintptr_t end;	    /* region end (exclusive), 0 if at the top of the address space */
 	uintptr_t arena;    /* first arena byte, SH_GRANULE aligned */
 	uint32_t ngran;	    /* arena size in granules */
 	uint32_t nslots;    /* slots in the slot array */
@@ -125,7 +125,8 @@ int sh_init(struct sh_heap *h);
 
 /* Adds [base, base + size) as region number h->nregions, with nslots slots (at least 1: the
  * whole arena starts as one free block, which takes one slot). The region's memory belongs to
- * the heap from now on. Returns 0, or SH_EINVAL (NULL h or base, nslots == 0),
+ * the heap from now on. The region may end exactly at the top of the address space (its
+ * last byte at UINTPTR_MAX). Returns 0, or SH_EINVAL (NULL h or base, nslots == 0),
  * SH_ETOOMANY, SH_ETOOBIG, SH_EOVERLAP, SH_ETOOSMALL; on failure h is unchanged. O(nslots). */
 int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots);
 
