@@ -5,12 +5,16 @@
 #   scripts/install-deps.sh base    compilers and cmocka (make check)
 #   scripts/install-deps.sh fuzz    clang + libFuzzer runtime, AFL++ (make fuzz)
 #   scripts/install-deps.sh bench   jemalloc, mimalloc, valgrind, gnuplot (make bench)
+#   scripts/install-deps.sh ci      git, npm (workflow schema check), zip (ClusterFuzzLite test)
 #   scripts/install-deps.sh all     everything
 set -euo pipefail
 
 pkgs_base="build-essential gcc-multilib clang libclang-rt-dev clang-format libcmocka-dev"
 pkgs_fuzz="clang libclang-rt-dev afl++"
 pkgs_bench="libjemalloc-dev libmimalloc-dev valgrind gnuplot-nox"
+pkgs_ci="git ca-certificates python3 zip unzip"
+# npm may come with a nodejs from elsewhere (NodeSource's includes it): Debian's only if absent.
+command -v npm >/dev/null 2>&1 || pkgs_ci="$pkgs_ci nodejs npm"
 
 want=""
 for group in "${@:-base}"; do
@@ -18,9 +22,10 @@ for group in "${@:-base}"; do
 	base) want="$want $pkgs_base" ;;
 	fuzz) want="$want $pkgs_fuzz" ;;
 	bench) want="$want $pkgs_bench" ;;
-	all) want="$want $pkgs_base $pkgs_fuzz $pkgs_bench" ;;
+	ci) want="$want $pkgs_ci" ;;
+	all) want="$want $pkgs_base $pkgs_fuzz $pkgs_bench $pkgs_ci" ;;
 	*)
-		echo "install-deps: unknown group '$group' (base, fuzz, bench, all)" >&2
+		echo "install-deps: unknown group '$group' (base, fuzz, bench, ci, all)" >&2
 		exit 2
 		;;
 	esac
