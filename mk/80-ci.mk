@@ -15,3 +15,19 @@ check-workflows: | deps-ci
 
 CHECK_STEPS += check-workflows
 HELP += "  check-workflows     validate .github/workflows/ (schema, named targets and scripts)"
+
+#   check-cflite      .clusterfuzzlite/build.sh in a simulated OSS-Fuzz builder for every
+#                     engine/sanitizer combination this machine builds (libFuzzer with ASan,
+#                     UBSan, MSan; AFL++ with ASan; the coverage build), each target then run
+#                     500 executions on its seed zip (ci/cflite-sim.py). About 2 minutes.
+#   corpus-prune      minimize the fuzzing work corpus in $(FUZZ_WORK) (nightly, before caching)
+.PHONY: check-cflite corpus-prune
+check-cflite: | deps-base deps-fuzz deps-ci
+	@$(PYTHON) ci/cflite-sim.py $(O)/cflite
+
+corpus-prune:
+	@$(FUZZ_ENV) bash scripts/corpus-prune.sh
+
+CHECK_STEPS += check-cflite
+HELP += "  check-cflite        .clusterfuzzlite/build.sh in a simulated builder, each engine and sanitizer"
+HELP += "  corpus-prune        minimize the fuzzing work corpus (build/fuzz-work/)"
