@@ -105,7 +105,8 @@ def inputs_of(root, target, work):
 
 
 def measure(root, out, build, jobs, cc, profdata, llvm_cov, work):
-    """Builds, runs and reports one build; returns (files, problems)."""
+    """Builds, runs and reports one build; returns (files, reach, problems): per core/ file
+    (covered, count) of lines and branches; per fuzz target the core/ files its corpus runs."""
     defs = BUILDS[build]
     bdir = os.path.join(out, build)
     raw = os.path.join(bdir, "raw")
@@ -123,7 +124,7 @@ def measure(root, out, build, jobs, cc, profdata, llvm_cov, work):
     replay_main = os.path.join(root, "fuzz", "replay_main.c")
     problems = b.compile_all(core + ref + fz + tests + utils + mains + [replay_main])
     if problems:
-        return None, ["build failed: " + p for p in problems]
+        return None, None, ["build failed: " + p for p in problems]
     libs = [b.archive("libfuzzshared.a", fz), b.archive("libslotheap.a", core),
             b.archive("libshref.a", ref)]
     exes = []
@@ -131,13 +132,13 @@ def measure(root, out, build, jobs, cc, profdata, llvm_cov, work):
         exe = os.path.join(bdir, "bin", os.path.basename(t)[:-2])
         err = b.link(exe, [b.o(t)] + [b.o(u) for u in utils], libs + ["-lcmocka"])
         if err:
-            return None, ["link failed: " + err]
+            return None, None, ["link failed: " + err]
         exes.append(("unit", exe, []))
     for t in targets:
         exe = os.path.join(bdir, "bin", t)
         err = b.link(exe, [b.o(os.path.join(root, "fuzz", t + ".c")), b.o(replay_main)], libs)
         if err:
-            return None, ["link failed: " + err]
+            return None, None, ["link failed: " + err]
         ins = inputs_of(root, t, work)
         if ins:
             exes.append(("corpus", exe, ins))
@@ -150,6 +151,18 @@ def measure(root, out, build, jobs, cc, profdata, llvm_cov, work):
         if r.returncode != 0:
             problems.append("%s %s exit %d:\n%s" % (kind, os.path.basename(exe), r.returncode,
                                                      r.stdout[-1500:]))
+    reach = {}
+    for kind, exe, _ in exes:
+        if kind != "corpus":
+            continue
+        name = os.path.basename(exe)
+        tprof = os.path.join(bdir, name + ".profdata")
+        subprocess.run([profdata, "merge", "-sparse", *glob.glob(os.path.join(
+            raw, name + "-*.profraw")), "-o", tprof], check=True)
+        rep = subprocess.run([llvm_cov, "export", "-summary-only", "-instr-profile=" + tprof,
+                              exe, *core], stdout=subprocess.PIPE, text=True, check=True).stdout
+        reach[name] = sorted(os.path.relpath(f["filename"], root) for f in json.loads(rep)[
+            "data"][0]["files"] if f["summary"]["lines"]["covered"] > 0)
     prof = os.path.join(bdir, "all.profdata")
     subprocess.run([profdata, "merge", "-sparse", *glob.glob(os.path.join(raw, "*.profraw")),
                     "-o", prof], check=True)
@@ -171,7 +184,7 @@ def measure(root, out, build, jobs, cc, profdata, llvm_cov, work):
                            *objargs, *srcs], stdout=subprocess.PIPE, text=True,
                           errors="replace", check=True).stdout
     write_uncovered(text, root, os.path.join(bdir, "uncovered.txt"))
-    return files, problems
+    return files, reach, problems
 
 
 def write_uncovered(text, root, path):
@@ -248,7 +261,7 @@ def main(argv):
     for build in builds:
         print("coverage: %s build of %s (unit tests + corpus)" % (build, os.path.relpath(
             root, HERE) if root != HERE else "core/"), flush=True)
-        files, problems = measure(root, out, build, jobs, cc, profdata, llvm_cov, work)
+        files, reach, problems = measure(root, out, build, jobs, cc, profdata, llvm_cov, work)
         for p in problems:
             print("coverage: FAILED: " + p)
             failed = True
@@ -257,7 +270,7 @@ def main(argv):
         tot = [sum(f[k][i] for f in files.values()) for k in ("lines", "branches")
                for i in (0, 1)]
         total = {"lines": (tot[0], tot[1]), "branches": (tot[2], tot[3])}
-        results[build] = {"files": files, "total": total}
+        results[build] = {"files": files, "total": total, "reach": reach}
         print("  %-24s %16s %16s" % ("file (" + build + ")", "lines", "branches"))
         md += ["| %s build: file | lines | branches |" % build, "|---|---:|---:|"]
         for name in sorted(files) + ["total"]:
