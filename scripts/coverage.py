@@ -200,7 +200,7 @@ def write_uncovered(text, root, path):
             if m.group(2) == "0":
                 out.append("%s:%s: line never run: %s" % (cur, m.group(1), m.group(3).strip()))
             continue
-        m = re.search(r"Branch \((\d+):(\d+)\): \[True: (\d+), False: (\d+)\]", line)
+        m = re.search(r"Branch \((\d+):(\d+)\): \[True: ([\d.]+[kMG]?), False: ([\d.]+[kMG]?)\]", line)
         if m and (m.group(3) == "0" or m.group(4) == "0") and last:
             side = "true" if m.group(3) == "0" else "false"
             if m.group(3) == "0" and m.group(4) == "0":

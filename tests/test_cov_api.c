@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bad arguments to the public API, call by call: each is refused with the code its contract
+ * names (a NULL heap, map or buffer; an impossible entry size; an output too small) and
+ * changes nothing; and the names the API gives to memory types. Only public headers.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "memmap.h"
+#include "slotheap.h"
+#include "testutil.h"
+
+static int count_block(const struct sh_block_info *b, void *ctx)
+{
+	(void)b;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static void null_heap_refused(void **state)
+{
+	(void)state;
+	int dummy;
+
+	assert_null(sh_malloc(NULL, 16));
+	assert_null(sh_malloc_in(NULL, SH_ALL_REGIONS, 16));
+	assert_null(sh_calloc(NULL, 2, 16));
+	assert_null(sh_memalign(NULL, 64, 16));
+	assert_null(sh_realloc(NULL, &dummy, 16));
+	assert_null(sh_realloc(NULL, NULL, 16));
+	assert_int_equal(sh_free(NULL, &dummy), SH_EINVAL);
+	assert_int_equal(sh_last_error(NULL), SH_EINVAL);
+	assert_int_equal(sh_walk(NULL, count_block, NULL), SH_EINVAL);
+	assert_int_equal(sh_usable_size(NULL, &dummy), 0);
+	sh_set_error_hook(NULL, NULL, NULL); /* nothing to set: must simply return */
+}
+
+static void stats_and_walk_arguments(void **state)
+{
+	(void)state;
+	static _Alignas(SH_GRANULE) unsigned char mem[8192];
+	struct sh_heap h;
+	struct sh_stats st;
+	size_t n = 0;
+
+	/* A NULL heap's statistics are all zero, not left as they were. */
+	memset(&st, 0xa5, sizeof(st));
+	sh_stats(NULL, &st);
+	struct sh_stats zero;
+	memset(&zero, 0, sizeof(zero));
+	assert_memory_equal(&st, &zero, sizeof(st));
+
+	assert_int_equal(sh_init(&h), 0);
+	assert_int_equal(sh_add_region(&h, mem, sizeof(mem), 8), 0);
+	void *p = sh_malloc(&h, 100);
+	assert_non_null(p);
+	sh_stats(&h, NULL); /* no output: must simply return */
+	assert_int_equal(sh_walk(&h, NULL, NULL), SH_EINVAL);
+	assert_int_equal(sh_walk(&h, count_block, &n), 0);
+	assert_int_equal(n, 2);
+	CHECK_HEAP(&h);
+}
+
+static void region_too_small_for_its_slots(void **state)
+{
+	(void)state;
+	static _Alignas(SH_GRANULE) unsigned char mem[256];
+	struct sh_heap h;
+
+	assert_int_equal(sh_init(&h), 0);
+	/* One byte past an aligned base cannot hold even the slot array. */
+	for (size_t size = 1; size < 8; size++) {
+		assert_int_equal(sh_add_region(&h, mem + 1, size, 1), SH_ETOOSMALL);
+		assert_int_equal(h.nregions, 0);
+	}
+	/* Metadata fits, no granule of arena is left. */
+	size_t meta = sh_region_meta_bytes(4);
+	assert_int_equal(sh_add_region(&h, mem, meta, 4), SH_ETOOSMALL);
+	assert_int_equal(h.nregions, 0);
+}
+
+static void memory_type_names(void **state)
+{
+	(void)state;
+	assert_string_equal(sh_mem_type_name(SH_MEM_RAM), "RAM");
+	assert_string_equal(sh_mem_type_name(SH_MEM_RESERVED), "reserved");
+	assert_string_equal(sh_mem_type_name(SH_MEM_ACPI), "ACPI");
+	assert_string_equal(sh_mem_type_name(SH_MEM_NVS), "NVS");
+	assert_string_equal(sh_mem_type_name(SH_MEM_UNUSABLE), "unusable");
+	assert_string_equal(sh_mem_type_name(SH_MEM_TABLE), "cbtable");
+	assert_non_null(sh_mem_type_name(99));
+	assert_string_not_equal(sh_mem_type_name(99), "RAM");
+}
+
+static void memmap_null_arguments(void **state)
+{
+	(void)state;
+	uint8_t buf[64] = {0};
+	struct sh_mem_range r[4];
+	struct sh_memmap m;
+	size_t n = 7, len = 7;
+	uint64_t table;
+
+	sh_memmap_init(&m, r, 4);
+	assert_int_equal(sh_memmap_raw(SH_FMT_E820, NULL, 20, r, 4, &n), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_raw(SH_FMT_E820, buf, 20, r, 4, NULL), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_raw(SH_FMT_E820, buf, 20, NULL, 4, &n), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820, NULL, buf, sizeof(buf), &len),
+			 SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820, &m, NULL, sizeof(buf), &len),
+			 SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820, &m, buf, sizeof(buf), NULL), SH_MM_EINVAL);
+	assert_int_equal(sh_cb_find(NULL, 64, 0, &table), SH_MM_EINVAL);
+	assert_int_equal(sh_cb_find(buf, sizeof(buf), 0, NULL), SH_MM_EINVAL);
+}
+
+static void e820_entry_size_checked(void **state)
+{
+	(void)state;
+	uint8_t buf[48] = {0};
+	struct sh_mem_range r[4];
+	struct sh_memmap m;
+
+	sh_memmap_init(&m, r, 4);
+	for (size_t esz = 0; esz < 32; esz++) {
+		if (esz == 20 || esz == 24)
+			continue;
+		assert_int_equal(sh_e820_parse(buf, sizeof(buf), esz, &m), SH_MM_EINVAL);
+		assert_int_equal(m.n, 0);
+	}
+}
+
+static void emit_into_short_buffers(void **state)
+{
+	(void)state;
+	struct sh_mem_range r[2] = {{0x1000, 0x9f000, SH_MEM_RAM},
+				    {0x100000, 0x800000, SH_MEM_RAM}};
+	struct sh_memmap m = {.range = r, .cap = 2, .n = 2, .total = 2};
+	uint8_t buf[16];
+	size_t len;
+
+	/* mb2info needs 16 bytes of its own around the tag: anything shorter overflows. */
+	for (size_t cap = 0; cap < 16; cap++) {
+		len = 99;
+		assert_int_equal(sh_memmap_emit(SH_FMT_MB2INFO, &m, buf, cap, &len),
+				 SH_MM_EOVERFLOW);
+		assert_int_equal(len, 0);
+	}
+	/* A map too large for a 32-bit table size is refused before anything is read or written. */
+	struct sh_memmap huge = {
+		.range = r, .cap = 2, .n = (size_t)UINT32_MAX / 20 + 1, .total = 2};
+	len = 99;
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820, &huge, buf, sizeof(buf), &len),
+			 SH_MM_EOVERFLOW);
+	assert_int_equal(len, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(null_heap_refused),
+		cmocka_unit_test(stats_and_walk_arguments),
+		cmocka_unit_test(region_too_small_for_its_slots),
+		cmocka_unit_test(memory_type_names),
+		cmocka_unit_test(memmap_null_arguments),
+		cmocka_unit_test(e820_entry_size_checked),
+		cmocka_unit_test(emit_into_short_buffers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
