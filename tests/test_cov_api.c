@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "memmap.h"
+#include "memmap_util.h"
 #include "slotheap.h"
 #include "testutil.h"
 
@@ -156,6 +157,163 @@ static void emit_into_short_buffers(void **state)
 	assert_int_equal(len, 0);
 }
 
+static void region_info_arguments(void **state)
+{
+	(void)state;
+	static _Alignas(SH_GRANULE) unsigned char mem[4096];
+	struct sh_heap h;
+	struct sh_region_info ri;
+
+	assert_int_equal(sh_init(&h), 0);
+	assert_int_equal(sh_region_info(&h, 0, &ri), SH_EINVAL); /* no region yet */
+	assert_int_equal(sh_add_region(&h, mem, sizeof(mem), 4), 0);
+	assert_int_equal(sh_region_info(NULL, 0, &ri), SH_EINVAL);
+	assert_int_equal(sh_region_info(&h, 0, NULL), SH_EINVAL);
+	assert_int_equal(sh_region_info(&h, 1, &ri), SH_EINVAL);
+	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
+	assert_int_equal(ri.nslots, 4);
+}
+
+static void map_outputs_checked(void **state)
+{
+	(void)state;
+	uint8_t img[64] = {0};
+	struct sh_mem_range raw[1] = {{0, 0x1000, SH_MEM_RAM}};
+	struct sh_mem_range r[4], r2[4];
+	struct sh_memmap m, none = {.range = NULL, .cap = 4}, zero = {.range = r, .cap = 0};
+	uint64_t found;
+
+	sh_memmap_init(&m, r, 4);
+	/* sh_cb_parse: image and a usable output map are required. */
+	assert_int_equal(sh_cb_parse(NULL, sizeof(img), 0, 0, &m, &found), SH_MM_EINVAL);
+	assert_int_equal(sh_cb_parse(img, sizeof(img), 0, 0, NULL, &found), SH_MM_EINVAL);
+	assert_int_equal(sh_cb_parse(img, sizeof(img), 0, 0, &none, &found), SH_MM_EINVAL);
+	assert_int_equal(sh_cb_parse(img, sizeof(img), 0, 0, &zero, &found), SH_MM_EINVAL);
+	/* sh_memmap_normalize: the same, and entries to read when n > 0. */
+	assert_int_equal(sh_memmap_normalize(raw, 1, NULL), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_normalize(raw, 1, &none), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_normalize(raw, 1, &zero), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_normalize(NULL, 1, &m), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_normalize(raw, 1, &m), 0);
+	assert_int_equal(m.n, 1);
+
+	/* sh_memmap_emit: a map that claims entries must have them. */
+	struct sh_memmap claims = {.range = NULL, .cap = 0, .n = 1, .total = 1};
+	size_t len;
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820, &claims, img, sizeof(img), &len),
+			 SH_MM_EINVAL);
+
+	/* sh_memmap_reserve: input, ranges, a usable output that is not the input. */
+	struct sh_memmap out;
+	struct sh_mem_range rs[1] = {{0x100, 0x200, SH_MEM_RESERVED}};
+	sh_memmap_init(&out, r2, 4);
+	assert_int_equal(sh_memmap_reserve(NULL, rs, 1, &out), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_reserve(&claims, rs, 1, &out), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_reserve(&m, NULL, 1, &out), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_reserve(&m, rs, 1, NULL), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_reserve(&m, rs, 1, &none), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_reserve(&m, rs, 1, &m), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_reserve(&m, NULL, 0, &out), 0);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(sh_memmap_reserve(&m, rs, 1, &out), 0);
+	assert_int_equal(sh_memmap_type_at(&out, 0x180), SH_MEM_RESERVED);
+	assert_int_equal(sh_memmap_type_at(&out, 0x80), SH_MEM_RAM);
+}
+
+static void raw_entries_counted_without_storage(void **state)
+{
+	(void)state;
+	struct sh_mem_range r[2] = {{0, 0x9f000, SH_MEM_RAM}, {0x100000, 0x800000, SH_MEM_RAM}};
+	struct sh_memmap m = {.range = r, .cap = 2, .n = 2, .total = 2};
+	uint8_t buf[64];
+	size_t len, n = 99;
+
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820, &m, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 40);
+	/* No storage: the count of entries needed comes back with SH_MM_EOVERFLOW. */
+	assert_int_equal(sh_memmap_raw(SH_FMT_E820, buf, len, NULL, 0, &n), SH_MM_EOVERFLOW);
+	assert_int_equal(n, 2);
+}
+
+static void empty_and_reversed_inputs(void **state)
+{
+	(void)state;
+	struct sh_mem_range r[4], r2[4];
+	struct sh_memmap m, out;
+	struct sh_memmap empty = {.range = NULL, .cap = 0, .n = 0, .total = 0};
+	uint8_t buf[8];
+	size_t len = 99;
+
+	sh_memmap_init(&m, r, 4);
+	/* No entries: nothing to read, so no entry array is needed; there is no RAM. */
+	assert_int_equal(sh_memmap_normalize(NULL, 0, &m), SH_MM_ENORAM);
+	assert_int_equal(m.n, 0);
+	/* An empty map emits as an empty e820 array. */
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820, &empty, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 0);
+	/* Reserving in an empty map leaves the reserved range and still no RAM. */
+	struct sh_mem_range rs[1] = {{0x100, 0x200, SH_MEM_RESERVED}};
+	sh_memmap_init(&out, r2, 4);
+	assert_int_equal(sh_memmap_reserve(&empty, rs, 1, &out), SH_MM_ENORAM);
+	assert_int_equal(sh_memmap_type_at(&out, 0x180), SH_MEM_RESERVED);
+	/* A range whose end lies below its start is empty and vanishes. */
+	struct sh_mem_range raw[2] = {{0x5000, 0x1000, SH_MEM_RESERVED},
+				      {0, 0x2000, SH_MEM_RAM}};
+	assert_int_equal(sh_memmap_normalize(raw, 2, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.range[0].start, 0);
+	assert_int_equal(m.range[0].end, 0x2000);
+	assert_int_equal(m.range[0].type, SH_MEM_RAM);
+	/* An empty entry inside a gap vanishes and leaves the gap as it was. */
+	struct sh_mem_range gap[3] = {{0, 0x1000, SH_MEM_RAM},
+				      {0x3000, 0x3000, SH_MEM_RESERVED},
+				      {0x5000, 0x6000, SH_MEM_RAM}};
+	assert_int_equal(sh_memmap_normalize(gap, 3, &m), 0);
+	assert_int_equal(m.n, 2);
+	assert_int_equal(m.range[0].end, 0x1000);
+	assert_int_equal(m.range[1].start, 0x5000);
+	assert_int_equal(sh_memmap_type_at(&m, 0x3000), 0);
+}
+
+static uint8_t image[0x2000];
+
+static void first_forward_record_wins(void **state)
+{
+	(void)state;
+	struct cbb c;
+	struct ent low = {0, 0x100000, SH_MEM_RAM}, high = {0, 0x200000, SH_MEM_RAM};
+	struct sh_mem_range r[4];
+	struct sh_memmap m;
+	uint64_t found = 0;
+
+	memset(image, 0, sizeof(image));
+	cbb_begin(&c, image);
+	cbb_fwd(&c, 0x1000);
+	cbb_fwd(&c, 0x1800);
+	cbb_end(&c);
+	cb_table(image + 0x1000, &low, 1);
+	cb_table(image + 0x1800, &high, 1);
+	sh_memmap_init(&m, r, 4);
+	assert_int_equal(sh_cb_parse(image, sizeof(image), 0, 0, &m, &found), 0);
+	assert_int_equal(found, 0x1000);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.range[0].end, 0x100000);
+}
+
+static void mb2_info_without_room_for_a_tag(void **state)
+{
+	(void)state;
+	uint8_t info[16] = {0};
+	struct sh_mem_range r[4];
+	struct sh_memmap m;
+
+	sh_memmap_init(&m, r, 4);
+	/* The fixed part and 4 bytes: no tag header fits, so there is no memory-map tag. */
+	le32(info, 12);
+	assert_int_equal(sh_mb2_parse_info(info, 12, &m), SH_MM_ENOMEMTAG);
+	assert_int_equal(m.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +324,12 @@ int main(void)
 		cmocka_unit_test(memmap_null_arguments),
 		cmocka_unit_test(e820_entry_size_checked),
 		cmocka_unit_test(emit_into_short_buffers),
+		cmocka_unit_test(region_info_arguments),
+		cmocka_unit_test(map_outputs_checked),
+		cmocka_unit_test(raw_entries_counted_without_storage),
+		cmocka_unit_test(empty_and_reversed_inputs),
+		cmocka_unit_test(first_forward_record_wins),
+		cmocka_unit_test(mb2_info_without_room_for_a_tag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
