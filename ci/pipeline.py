@@ -117,7 +117,8 @@ def run_step(name, cmd, logpath, index, count):
         proc = subprocess.Popen(
             cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0
         )
-        for chunk in iter(lambda: proc.stdout.read1(65536), b""):
+        fd = proc.stdout.fileno()
+        for chunk in iter(lambda: os.read(fd, 65536), b""):
             sys.stdout.buffer.write(chunk)
             sys.stdout.flush()
             log.write(chunk.decode("utf-8", "replace"))
