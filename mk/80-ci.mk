@@ -8,10 +8,10 @@
 
 .PHONY: check-workflows deps-ci
 deps-ci:
-	@bash $(INSTALL_DEPS) ci
+	$(Q)bash $(INSTALL_DEPS) ci
 
 check-workflows: | deps-ci
-	@bash ci/tests/test-check-workflows.sh
+	$(Q)bash ci/tests/test-check-workflows.sh
 
 CHECK_STEPS += check-workflows
 HELP += "  check-workflows     validate .github/workflows/ (schema, named targets and scripts)"
@@ -23,10 +23,10 @@ HELP += "  check-workflows     validate .github/workflows/ (schema, named target
 #   corpus-prune      minimize the fuzzing work corpus in $(FUZZ_WORK) (nightly, before caching)
 .PHONY: check-cflite corpus-prune
 check-cflite: | deps-base deps-fuzz deps-ci
-	@$(PYTHON) ci/cflite-sim.py $(O)/cflite
+	$(Q)$(PYTHON) ci/cflite-sim.py $(O)/cflite
 
 corpus-prune:
-	@$(FUZZ_ENV) bash scripts/corpus-prune.sh
+	$(Q)$(FUZZ_ENV) bash scripts/corpus-prune.sh
 
 CHECK_STEPS += check-cflite
 HELP += "  check-cflite        .clusterfuzzlite/build.sh in a simulated builder, each engine and sanitizer"
@@ -40,8 +40,8 @@ HELP += "  corpus-prune        minimize the fuzzing work corpus (build/fuzz-work
 #                     already ran), GATE_FUZZ_SECONDS=120, GATE_COV_DROP=0.5.
 .PHONY: gate
 gate: | deps-base deps-fuzz
-	@if [ -z "$(BASE)" ]; then echo "make gate: name the base of the change, e.g. make gate BASE=main" >&2; exit 2; fi
-	@O=$(O) MAKE="$(MAKE)" $(PYTHON) scripts/gate.py --base "$(BASE)" --out $(O)/gate
+	$(Q)if [ -z "$(BASE)" ]; then echo "make gate: name the base of the change, e.g. make gate BASE=main" >&2; exit 2; fi
+	$(Q)O=$(O) MAKE="$(MAKE)" $(PYTHON) scripts/gate.py --base "$(BASE)" --out $(O)/gate
 HELP += "  gate BASE=<ref>     merge gate: PASS/FAIL for the change from BASE to the working tree"
 
 #   check-gate        the gate's own test (ci/tests/test-gate.sh): in a scratch repository of
@@ -50,7 +50,16 @@ HELP += "  gate BASE=<ref>     merge gate: PASS/FAIL for the change from BASE to
 #                     2 cores from a clean build, 1-2 minutes after.
 .PHONY: check-gate
 check-gate: | deps-base deps-fuzz
-	@bash ci/tests/test-gate.sh $(O)/gate-test
+	$(Q)bash ci/tests/test-gate.sh $(O)/gate-test
 
 CHECK_STEPS += check-gate
 HELP += "  check-gate          the merge gate passes a clean change and fails a catalog bug"
+
+#   check-pipeline    ci/pipeline.py's table against a stand-in make (ci/tests/test-pipeline.sh):
+#                     passed, FAILED and skipped steps reported as they are. About 1 s.
+.PHONY: check-pipeline
+check-pipeline:
+	$(Q)bash ci/tests/test-pipeline.sh
+
+CHECK_STEPS += check-pipeline
+HELP += "  check-pipeline      ci/pr.sh and ci/nightly.sh report each step's real result"

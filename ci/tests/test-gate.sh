@@ -13,6 +13,24 @@ work=$(realpath -m "${1:?usage: test-gate.sh WORKDIR}")
 repo=$work/repo
 fail=0
 
+# Bad input: no BASE, or a BASE that is no commit, is refused with a clear message.
+out=$(make --no-print-directory gate BASE= 2>&1)
+rc=$?
+if [ "$rc" != 0 ] && echo "$out" | grep -q "name the base of the change"; then
+	echo "  ok: make gate without BASE is refused"
+else
+	echo "check-gate: FAILED: make gate without BASE (exit $rc): $out"
+	fail=1
+fi
+out=$(${PYTHON:-python3} scripts/gate.py --base no-such-ref-for-the-gate --out "$work/bad" 2>&1)
+rc=$?
+if [ "$rc" = 2 ] && echo "$out" | grep -q "'no-such-ref-for-the-gate' is not a commit"; then
+	echo "  ok: an unknown BASE is refused (exit 2)"
+else
+	echo "check-gate: FAILED: unknown BASE (exit $rc): $out"
+	fail=1
+fi
+
 # The scratch repository: this tree's tracked and untracked files (not build/), one commit.
 # Its build directory is kept between runs: BASE's objects rebuild only when sources change.
 mkdir -p "$repo"
