@@ -11,8 +11,8 @@
               input the new core fails fails the gate; one that only BASE's core fails is a
               deliberate behaviour change (accepted with the model change in ref/) or a fix
   fuzz        make fuzz for GATE_FUZZ_SECONDS (120) over the targets whose corpus reaches a
-              changed core/ file (from the coverage run), or every target when ref/ or fuzz/
-              changed; a finding fails the gate
+              changed core/ file (from the coverage runs), or every target when the model or a
+              harness changed (ref/, fuzz/ sources); a finding fails the gate
   bugs        make check-bugs: the bug-catalog subset must still be caught (part of make check,
               so skipped with GATE_SKIP_CHECK=1)
   coverage    scripts/coverage.py for the working tree and for BASE (same method): core/ line
@@ -280,9 +280,12 @@ class Gate:
     def step_fuzz(self, core, cov):
         secs = int(os.environ.get("GATE_FUZZ_SECONDS", "120"))
         targets = fuzz_targets()
-        model = [f for f in self.changed if f.startswith(("ref/", "fuzz/"))]
+        # Code the targets run besides core/: the model and the harnesses (not their docs, nor
+        # the bug catalog's patches).
+        model = [f for f in self.changed if f.startswith(("ref/", "fuzz/")) and
+                 not f.startswith("fuzz/bugs/") and f.endswith((".c", ".h", ".dict", ".options"))]
         if model:
-            chosen, why = targets, "ref/ or fuzz/ changed"
+            chosen, why = targets, "the model or a harness changed"
         elif core and cov:
             # What each target's corpus runs, in BASE and in the new tree (a broken change can
             # crash the coverage run before it writes its profile).
