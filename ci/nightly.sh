@@ -2,8 +2,10 @@
 # Nightly pipeline: the long campaigns and measurements that do not fit a pull request.
 #   fuzz, fuzz-linear  make fuzz (NIGHTLY_FUZZ_SECONDS=3600 each, JOBS=2), default and SH_LINEAR
 #                      builds, continuing from the work corpus in build/fuzz-work/
-#   corpus-prune       make corpus-prune: the work corpus minimized (what CI caches)
-#   corpus-merge       make corpus-merge: inputs with new coverage copied into corpus/ for review
+#   corpus-prune[-linear]  make corpus-prune [LINEAR=1]: each work corpus minimized (what CI
+#                      caches)
+#   corpus-merge[-linear]  make corpus-merge [LINEAR=1]: inputs with new coverage copied into
+#                      corpus/ for review
 #   bugs               make bugs: the whole bug catalog
 #   mutation           make mutation MUTATION_SAMPLE=400
 #   coverage           make coverage COVERAGE_WORK=1 (the work corpus counts too)

@@ -90,7 +90,9 @@ def steps_nightly(make):
             [make, "fuzz", "FUZZ_SECONDS=" + secs, "ENGINE=" + engine, "JOBS=" + jobs, "LINEAR=1"],
         ),
         ("corpus-prune", "minimize the work corpus", [make, "corpus-prune"]),
+        ("corpus-prune-linear", "the same, SH_LINEAR campaign", [make, "corpus-prune", "LINEAR=1"]),
         ("corpus-merge", "new coverage into corpus/", [make, "corpus-merge"]),
+        ("corpus-merge-linear", "the same, SH_LINEAR campaign", [make, "corpus-merge", "LINEAR=1"]),
         ("bugs", "whole bug catalog", [make, "bugs"]),
         ("mutation", "mutation sample", [make, "mutation", "MUTATION_SAMPLE=" + mutants]),
         ("coverage", "core/ line and branch coverage", [make, "coverage", "COVERAGE_WORK=1"]),
@@ -147,7 +149,7 @@ def main(argv):
             return 2
     if "--list" in argv[2:]:
         for name, what, cmd in steps:
-            print("%-14s %-44s %s" % (name, what, shlex.join(cmd)))
+            print("%-20s %-44s %s" % (name, what, shlex.join(cmd)))
         return 0
 
     logdir = os.path.join(ROOT, "build", "ci", pipeline)
@@ -178,10 +180,10 @@ def main(argv):
     verdict = "FAILED" if failed else "passed"
     print()
     print("ci %s: summary" % pipeline)
-    print("  %-14s %-30s %8s  %s" % ("step", "result", "time", "command"))
+    print("  %-20s %-30s %8s  %s" % ("step", "result", "time", "command"))
     for name, what, cmd, res, dt, _ in results:
         t = fmt_time(dt) if dt is not None else "-"
-        print("  %-14s %-30s %8s  %s" % (name, res, t, shlex.join(cmd)))
+        print("  %-20s %-30s %8s  %s" % (name, res, t, shlex.join(cmd)))
     print(
         "ci %s: %s — %d passed, %d failed, %d skipped in %s (logs in build/ci/%s/)"
         % (pipeline, verdict, len(passed), len(failed), len(skipped), fmt_time(total), pipeline)
