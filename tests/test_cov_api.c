@@ -314,6 +314,29 @@ static void mb2_info_without_room_for_a_tag(void **state)
 	assert_int_equal(m.n, 0);
 }
 
+static void e820_disabled_last_entry_ignored(void **state)
+{
+	(void)state;
+	uint8_t buf[48] = {0};
+	struct sh_mem_range r[4];
+	struct sh_memmap m;
+
+	/* Two 24-byte entries; the second's extended attributes have bit 0 clear (disabled). */
+	le64(buf, 0x1000);
+	le64(buf + 8, 0x9e000);
+	le32(buf + 16, SH_MEM_RAM);
+	le32(buf + 20, 1);
+	le64(buf + 24, 0x100000);
+	le64(buf + 32, 0x700000);
+	le32(buf + 40, SH_MEM_RAM);
+	le32(buf + 44, 0);
+	sh_memmap_init(&m, r, 4);
+	assert_int_equal(sh_e820_parse(buf, sizeof(buf), 24, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.range[0].start, 0x1000);
+	assert_int_equal(m.range[0].end, 0x9f000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +353,7 @@ int main(void)
 		cmocka_unit_test(empty_and_reversed_inputs),
 		cmocka_unit_test(first_forward_record_wins),
 		cmocka_unit_test(mb2_info_without_room_for_a_tag),
+		cmocka_unit_test(e820_disabled_last_entry_ignored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
