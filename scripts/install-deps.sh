@@ -5,12 +5,14 @@
 #   scripts/install-deps.sh base    compilers and cmocka (make check)
 #   scripts/install-deps.sh fuzz    clang + libFuzzer runtime, AFL++ (make fuzz)
 #   scripts/install-deps.sh bench   jemalloc, mimalloc, valgrind, gnuplot (make bench)
+#   scripts/install-deps.sh lint    clang-tidy, cppcheck, scan-build (make lint)
 #   scripts/install-deps.sh all     everything
 set -euo pipefail
 
 pkgs_base="build-essential gcc-multilib clang libclang-rt-dev clang-format libcmocka-dev"
 pkgs_fuzz="clang libclang-rt-dev afl++"
 pkgs_bench="libjemalloc-dev libmimalloc-dev valgrind gnuplot-nox"
+pkgs_lint="clang-tidy cppcheck clang-tools"
 
 want=""
 for group in "${@:-base}"; do
@@ -18,9 +20,10 @@ for group in "${@:-base}"; do
 	base) want="$want $pkgs_base" ;;
 	fuzz) want="$want $pkgs_fuzz" ;;
 	bench) want="$want $pkgs_bench" ;;
-	all) want="$want $pkgs_base $pkgs_fuzz $pkgs_bench" ;;
+	lint) want="$want $pkgs_lint" ;;
+	all) want="$want $pkgs_base $pkgs_fuzz $pkgs_bench $pkgs_lint" ;;
 	*)
-		echo "install-deps: unknown group '$group' (base, fuzz, bench, all)" >&2
+		echo "install-deps: unknown group '$group' (base, fuzz, bench, lint, all)" >&2
 		exit 2
 		;;
 	esac
