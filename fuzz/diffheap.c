@@ -1260,6 +1260,150 @@ unsigned dh_region_count(const struct diffheap *d)
 	return d->nregions;
 }
 
+/* ---- snapshots ---- */
+
+struct dh_snapshot {
+	unsigned char *bytes; /* pool[0, lo) then pool[hi, pool_bytes) */
+	size_t cap;
+	size_t lo, hi;
+	bool topdown;
+	struct sh_heap heap;
+	struct shref *model;
+	unsigned nregions;
+	struct sh_region_info ri[SH_MAX_REGIONS];
+	size_t slots_total;
+	struct live *live;
+	size_t nlive, live_cap;
+	uint32_t next_id;
+	size_t rotate;
+	uintptr_t stale[DH_STALE];
+	unsigned nstale, stale_next;
+	size_t step;
+};
+
+struct dh_snapshot *dh_snapshot_new(void)
+{
+	struct dh_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->model = shref_new();
+	if (!s->model) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void dh_snapshot_delete(struct dh_snapshot *s)
+{
+	if (!s)
+		return;
+	shref_delete(s->model);
+	free(s->live);
+	free(s->bytes);
+	free(s);
+}
+
+/* The used part of the pool is copied whole, so its poisoning is lifted first and put back
+ * on the free blocks (as the model lists them) afterwards. */
+static void unpoison_used(const struct diffheap *d, size_t lo, size_t hi)
+{
+	unpoison((uintptr_t)d->pool, lo);
+	unpoison((uintptr_t)d->pool + hi, d->pool_bytes - hi);
+}
+
+static void poison_free_blocks(const struct diffheap *d)
+{
+	struct sh_block_info b;
+
+	for (size_t i = 0; shref_block(d->model, i, &b) == 0; i++) {
+		if (!b.live)
+			poison((uintptr_t)b.ptr, b.size);
+	}
+}
+
+int dh_save(const struct diffheap *d, struct dh_snapshot *s)
+{
+	size_t used = d->lo + (d->pool_bytes - d->hi);
+
+	if (s->cap < used) {
+		unsigned char *b = realloc(s->bytes, used);
+
+		if (!b)
+			return -1;
+		s->bytes = b;
+		s->cap = used;
+	}
+	if (s->live_cap < d->nlive) {
+		struct live *l = realloc(s->live, d->nlive * sizeof(*l));
+
+		if (!l)
+			return -1;
+		s->live = l;
+		s->live_cap = d->nlive;
+	}
+	if (shref_copy(s->model, d->model) != 0)
+		return -1;
+	unpoison_used(d, d->lo, d->hi);
+	memcpy(s->bytes, d->pool, d->lo);
+	memcpy(s->bytes + d->lo, d->pool + d->hi, d->pool_bytes - d->hi);
+	poison_free_blocks(d);
+	s->lo = d->lo;
+	s->hi = d->hi;
+	s->topdown = d->topdown;
+	s->heap = d->heap;
+	s->nregions = d->nregions;
+	memcpy(s->ri, d->ri, sizeof(s->ri));
+	s->slots_total = d->slots_total;
+	if (d->nlive)
+		memcpy(s->live, d->live, d->nlive * sizeof(*s->live));
+	s->nlive = d->nlive;
+	s->next_id = d->next_id;
+	s->rotate = d->rotate;
+	memcpy(s->stale, d->stale, sizeof(s->stale));
+	s->nstale = d->nstale;
+	s->stale_next = d->stale_next;
+	s->step = d->step;
+	return 0;
+}
+
+int dh_restore(struct diffheap *d, const struct dh_snapshot *s)
+{
+	if (d->live_cap < s->nlive) {
+		struct live *l = realloc(d->live, s->nlive * sizeof(*l));
+
+		if (!l)
+			return -1;
+		d->live = l;
+		d->live_cap = s->nlive;
+	}
+	if (shref_copy(d->model, s->model) != 0)
+		return -1;
+	unpoison_used(d, d->lo > s->lo ? d->lo : s->lo, d->hi < s->hi ? d->hi : s->hi);
+	memcpy(d->pool, s->bytes, s->lo);
+	memcpy(d->pool + s->hi, s->bytes + s->lo, d->pool_bytes - s->hi);
+	d->lo = s->lo;
+	d->hi = s->hi;
+	d->topdown = s->topdown;
+	d->heap = s->heap;
+	d->nregions = s->nregions;
+	memcpy(d->ri, s->ri, sizeof(d->ri));
+	d->slots_total = s->slots_total;
+	if (s->nlive)
+		memcpy(d->live, s->live, s->nlive * sizeof(*d->live));
+	d->nlive = s->nlive;
+	d->next_id = s->next_id;
+	d->rotate = s->rotate;
+	memcpy(d->stale, s->stale, sizeof(d->stale));
+	d->nstale = s->nstale;
+	d->stale_next = s->stale_next;
+	d->step = s->step;
+	d->op = NULL;
+	poison_free_blocks(d);
+	return 0;
+}
+
 /* ---- picture ---- */
 
 void dh_svg(struct diffheap *d, FILE *f, const char *title)

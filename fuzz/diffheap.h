@@ -99,6 +99,17 @@ void dh_dump(struct diffheap *d, FILE *f);
 /* Draws the regions, their blocks and slot use as an SVG picture. */
 void dh_svg(struct diffheap *d, FILE *f, const char *title);
 
+/* Snapshots, for searches that branch from a saved state (tests/exhaustive.c): the used part
+ * of the pool (metadata and block contents), the heap, the model and the engine's own lists.
+ * dh_restore puts an engine back exactly as it was saved (same pool, same regions); the
+ * counters of dh_counters keep counting. dh_save and dh_restore return 0, or -1 if the host
+ * is out of memory (the snapshot, or the engine, is then unusable). */
+struct dh_snapshot;
+struct dh_snapshot *dh_snapshot_new(void);
+void dh_snapshot_delete(struct dh_snapshot *s);
+int dh_save(const struct diffheap *d, struct dh_snapshot *s);
+int dh_restore(struct diffheap *d, const struct dh_snapshot *s);
+
 /* What the operations did, summed over every heap the engine ran since dh_new. */
 struct dh_counters {
 	size_t ops;
