@@ -8,9 +8,11 @@
  * The alphabet at a state with L live blocks: malloc of 1-5 granules, memalign of 1-5 granules
  * at 32 and 64 bytes (and one granule at 16), calloc of 2 granules, malloc_in of 1 and 2
  * granules into each region (layouts of several regions), free and realloc (to 1-5 granules)
- * of each live block, free of one bad pointer (the start of the first free block, a double
- * free, or an unaligned arena address when there is none) and realloc of another (inside the
- * last live block). Request sizes are odd and even byte counts so rounding is exercised.
+ * of each live block, free of bad pointers (the start of the first free block, a double
+ * free, or an unaligned arena address when there is none; the first address past the last
+ * arena) and realloc of another (inside the last live block). Request sizes are odd and even
+ * byte counts so rounding is exercised, plus a malloc whose rounding and a calloc whose product
+ * overflows.
  *
  * Search: depth-first from the empty heap of each layout, with state hashing: a state is the
  * allocator's whole metadata (each struct sh_region and its slot and bucket arrays; not the
@@ -260,6 +262,9 @@ static size_t alphabet(struct ops_op *ops)
 				.kind = OP_MEMALIGN, .align = a, .size = sizes[k]};
 	}
 	ops[n++] = (struct ops_op){.kind = OP_CALLOC, .n = 2, .size = G - 3};
+	/* Sizes whose rounding or product overflows. */
+	ops[n++] = (struct ops_op){.kind = OP_MALLOC, .size = SIZE_MAX - G + 2};
+	ops[n++] = (struct ops_op){.kind = OP_CALLOC, .n = 2, .size = SIZE_MAX / 2 + 1};
 	if (h->nregions > 1) {
 		for (unsigned r = 0; r < h->nregions; r++) {
 			ops[n++] = (struct ops_op){
@@ -281,6 +286,9 @@ static size_t alphabet(struct ops_op *ops)
 			.kind = OP_FREE_PTR, .ptr = PTR_ARENA, .idx = ff.region, .off = ff.off};
 	else
 		ops[n++] = (struct ops_op){.kind = OP_FREE_PTR, .ptr = PTR_UNALIGNED, .off = 8};
+	/* The first address past the last region's arena. */
+	ops[n++] = (struct ops_op){
+		.kind = OP_FREE_PTR, .ptr = PTR_PAST, .idx = (uint8_t)(h->nregions - 1)};
 	if (nlive)
 		ops[n++] = (struct ops_op){.kind = OP_REALLOC_PTR,
 					   .ptr = PTR_INTERIOR,
