@@ -683,6 +683,18 @@ int dh_report(struct diffheap *d, const char *invariant, const char *fmt, ...)
 
 int dh_setup(struct diffheap *d, const struct ops_layout *l)
 {
+#ifdef DH_TINY
+	/* Fault-injection build: every region cut to a few granules and slots. */
+	struct ops_layout tl = *l;
+
+	for (unsigned i = 0; i < tl.nregions; i++) {
+		if (tl.r[i].arena_gran)
+			tl.r[i].arena_gran = 1 + (tl.r[i].arena_gran - 1) % DH_TINY_GRAN;
+		if (tl.r[i].nslots)
+			tl.r[i].nslots = 1 + (tl.r[i].nslots - 1) % DH_TINY_SLOTS;
+	}
+	l = &tl;
+#endif
 	dh_begin(d, l->topdown);
 	for (unsigned i = 0; i < l->nregions; i++) {
 		const struct ops_region *r = &l->r[i];
@@ -1093,6 +1105,30 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 	return 0;
 }
 
+/* Start of the first free block (model's view, before the call) with room for an align-aligned
+ * block of size bytes, or 0: memalign takes that block unless its gap cannot get a slot, so a
+ * result elsewhere means candidates were skipped. */
+static uintptr_t first_aligned_fit(const struct diffheap *d, size_t align, size_t size,
+				   size_t *block_size)
+{
+	struct sh_block_info b;
+	size_t need;
+
+	if (align == 0 || (align & (align - 1)) != 0 || size > ((size_t)1 << 40))
+		return 0;
+	align = align < G ? G : align;
+	need = size ? (size + G - 1) & ~(G - 1) : G;
+	for (size_t i = 0; shref_block(d->model, i, &b) == 0; i++) {
+		uintptr_t p = (uintptr_t)b.ptr, a = round_up(p, align);
+
+		if (!b.live && a >= p && a - p <= b.size && b.size - (a - p) >= need) {
+			*block_size = b.size;
+			return p;
+		}
+	}
+	return 0;
+}
+
 static int run_op(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touched)
 {
 	uintptr_t c, m, p;
@@ -1138,11 +1174,17 @@ static int run_op(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touche
 				       op->n, op->size, c ? "a block" : "NULL",
 				       sh_strerror(sh_last_error(&d->heap)));
 		return check_new_block(d, "calloc", c, m, req, req_known, G, true);
-	case OP_MEMALIGN:
+	case OP_MEMALIGN: {
+		size_t cand_size = 0;
+		uintptr_t cand = first_aligned_fit(d, op->align, op->size, &cand_size);
+
 		c = (uintptr_t)sh_memalign(&d->heap, op->align, op->size);
 		m = shref_memalign(d->model, op->align, op->size);
+		if (cand && (m < cand || m - cand >= cand_size))
+			d->count.align_skipped++;
 		return check_new_block(d, "memalign", c, m, op->size, true,
 				       op->align > G ? op->align : G, false);
+	}
 	case OP_REALLOC:
 	case OP_REALLOC_PTR: {
 		ptrdiff_t e;
@@ -1226,6 +1268,32 @@ int dh_step(struct diffheap *d, const struct ops_op *op)
 	if (d->step % DH_FULL_VERIFY == 0 && verify_all(d))
 		return -1;
 	d->op = NULL;
+	return 0;
+}
+
+int dh_drain(struct diffheap *d)
+{
+	struct ops_op op = {.kind = OP_FREE};
+	struct sh_stats st;
+	size_t arena = 0;
+
+	while (d->nlive) {
+		if (dh_step(d, &op) != 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < d->nregions; i++)
+		arena += d->ri[i].arena_size;
+	sh_stats(&d->heap, &st);
+	if (st.live_blocks || st.live_bytes || st.free_blocks != d->nregions ||
+	    st.free_bytes != arena || st.slots_spare != d->slots_total - d->nregions)
+		return dh_fail(
+			d, "leak",
+			"after freeing every block: %zu live blocks (%zu bytes), %zu free "
+			"blocks of %zu bytes, %zu spare slots; expected 0, %u free blocks of "
+			"%zu bytes, %zu spare slots",
+			st.live_blocks, st.live_bytes, st.free_blocks, st.free_bytes,
+			st.slots_spare, d->nregions, arena, d->slots_total - d->nregions);
+	d->count.drains++;
 	return 0;
 }
 

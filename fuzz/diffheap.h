@@ -68,6 +68,12 @@ void dh_begin(struct diffheap *d, bool topdown);
  * (correctly) refused, -1 on a failure, -2 if the pool is too small. */
 int dh_add_region(struct diffheap *d, size_t size, size_t nslots, size_t misalign, size_t gap);
 
+/* Fault injection: built with -DDH_TINY (make fuzz TINY=1), dh_setup cuts every region of
+ * a layout to at most DH_TINY_GRAN granules and DH_TINY_SLOTS slots, so that slots and memory
+ * run out on most steps of any input. */
+#define DH_TINY_GRAN 32
+#define DH_TINY_SLOTS 4
+
 /* dh_begin plus one dh_add_region per region of the layout (the region's size is its metadata,
  * padding, arena and tail). Returns 0 or -1. */
 int dh_setup(struct diffheap *d, const struct ops_layout *l);
@@ -90,6 +96,10 @@ int dh_report(struct diffheap *d, const char *invariant, const char *fmt, ...)
 
 /* Runs one operation on both and checks everything. Returns 0 or -1 (only without abort). */
 int dh_step(struct diffheap *d, const struct ops_op *op);
+
+/* Frees every live block (one checked step each), then checks that nothing leaked: every
+ * region is one free block again and every other slot spare. Returns 0 or -1. */
+int dh_drain(struct diffheap *d);
 
 /* Verifies every live block's contents; returns 0 or -1. */
 int dh_finish(struct diffheap *d);
@@ -121,6 +131,9 @@ struct dh_counters {
 	size_t realloc_same; /* realloc that kept its address */
 	size_t realloc_moved;
 	size_t realloc_failed;
+	size_t align_skipped; /* memalign results past the first free block with an aligned fit
+				 (its gap could get no slot), or none despite one */
+	size_t drains; /* heaps emptied by dh_drain and found back in their first state */
 };
 void dh_counters(const struct diffheap *d, struct dh_counters *out);
 

@@ -43,6 +43,8 @@ for t in "$@"; do
 		# Targets without the differential engine say what broke on one line of their own.
 		grep -E '^[a-z_]+: format ' "$log" | head -n 3
 	fi
+	# The fault-injection build (TINY=1) counts exhausted slots and memory at exit.
+	grep -E '^[a-z_]+ \(tiny heaps\): ' "$log" | tail -n 1
 	rows+=$(printf '  %-22s %8s %8s   %s' "$t" "$pass" "$fail" "$note")$'\n'
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
