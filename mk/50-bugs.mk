@@ -64,7 +64,7 @@ bugs: | deps-base deps-fuzz
 # Which catalog bugs the exhaustive small-scope check catches on its own (every bug it cannot
 # run, memory tables and placement, shows n/a).
 bugs-exhaustive: | deps-base
-	@$(BUGS_ENV) BUGS=$(or $(BUGS),all) BUGS_STEPS=check-exhaustive bash scripts/bugs.sh --quick
+	@$(BUGS_ENV) BUGS="$(or $(BUGS),all)" BUGS_STEPS=check-exhaustive bash scripts/bugs.sh --quick
 bugs-build-replay-linear:
 	@$(MAKE) --no-print-directory fuzz-build-replay LINEAR=1
 bugs-build-libfuzzer-linear:
