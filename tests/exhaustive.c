@@ -12,7 +12,7 @@
  * free, or an unaligned arena address when there is none; the first address past the last
  * arena) and realloc of another (inside the last live block). Request sizes are odd and even
  * byte counts so rounding is exercised, plus a malloc whose rounding and a calloc whose product
- * overflows.
+ * overflows (to a value larger than either factor) and a memalign at 48 bytes.
  *
  * Search: depth-first from the empty heap of each layout, with state hashing: a state is the
  * allocator's whole metadata (each struct sh_region and its slot and bucket arrays; not the
@@ -227,6 +227,8 @@ static double now(void)
 	       (double)(t.tv_nsec - t_start.tv_nsec) / 1e9;
 }
 
+#define HALF_WORD ((size_t)1 << (sizeof(size_t) * 4))
+
 static const size_t sizes[5] = {G, 2 * G - 1, 3 * G, 4 * G - 1, 5 * G};
 
 struct first_free {
@@ -264,7 +266,11 @@ static size_t alphabet(struct ops_op *ops)
 	ops[n++] = (struct ops_op){.kind = OP_CALLOC, .n = 2, .size = G - 3};
 	/* Sizes whose rounding or product overflows. */
 	ops[n++] = (struct ops_op){.kind = OP_MALLOC, .size = SIZE_MAX - G + 2};
-	ops[n++] = (struct ops_op){.kind = OP_CALLOC, .n = 2, .size = SIZE_MAX / 2 + 1};
+	/* A product that wraps to more than either factor (2^64 + 2^33 + 1 on 64-bit hosts). */
+	ops[n++] =
+		(struct ops_op){.kind = OP_CALLOC, .n = HALF_WORD + 1, .size = HALF_WORD + 1};
+	/* An alignment that is not a power of two. */
+	ops[n++] = (struct ops_op){.kind = OP_MEMALIGN, .align = 48, .size = G};
 	if (h->nregions > 1) {
 		for (unsigned r = 0; r < h->nregions; r++) {
 			ops[n++] = (struct ops_op){
