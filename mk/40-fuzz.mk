@@ -153,7 +153,7 @@ check-soak: $(O)/soak $(O)/linsan/soak
 	@$(O)/soak --tiny --trace-dir $(O)
 
 # ---- campaign, triage, corpus maintenance, coverage ----
-FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
+FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) TINY=$(TINY) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ENGINE=$(ENGINE) JOBS=$(JOBS) SH_TRACE=$(SH_TRACE) \
 	FUZZ_TARGETS="$(if $(TARGETS),$(TARGETS),$(FUZZ_TARGETS))" MAKE="$(MAKE)"
 .PHONY: fuzz triage corpus-merge coverage

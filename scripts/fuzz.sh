@@ -41,7 +41,7 @@ for t in "${targets[@]}"; do
 	bins+=("$FUZZ_O/$ENGINE/bin/$t" "$FUZZ_O/replay/bin/$t")
 done
 echo "fuzz: building $ENGINE targets from $CORE_DIR/$([ "$LINEAR" = 1 ] && echo " with SH_LINEAR=1") (log: $FUZZ_WORK/build.log)"
-if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" LINEAR="$LINEAR" "${bins[@]}" sh-trace \
+if ! $MAKE --no-print-directory O="$O" CORE_DIR="$CORE_DIR" LINEAR="$LINEAR" TINY="${TINY:-0}" "${bins[@]}" sh-trace \
 	>"$FUZZ_WORK/build.log" 2>&1; then
 	tail -n 30 "$FUZZ_WORK/build.log"
 	echo "fuzz: build failed" >&2
