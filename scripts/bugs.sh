@@ -124,15 +124,31 @@ classify() {
 	echo "failed (see log)"
 }
 
-# Global functions defined by each core/*.c, from the unpatched build.
+# Global functions defined by each core/*.c, from the unpatched build. A file that defines
+# none there (freeset_linear.c) is read from an SH_LINEAR object, keeping only the names no
+# other file defines (the free-index interface is defined by both free-index files), so that
+# only the SH_LINEAR binaries count as running it.
 save_symbols() {
-	local f
+	local f o lin=""
 	mkdir -p "$root/syms"
 	for f in core/*.c; do
 		f=$(basename "$f" .c)
 		nm --defined-only -g "$W/o/san/$W/core/$f.o" 2>/dev/null |
 			awk '$2 ~ /^[TDR]$/ {print $3}' >"$root/syms/$f.txt"
+		[ -s "$root/syms/$f.txt" ] && continue
+		for o in "$W/o/linsan/$W/core/$f.o" \
+			$(find "$W/o/fuzz" -path '*-linear/*' -name "$f.o" 2>/dev/null | head -n 1); do
+			nm --defined-only -g "$o" 2>/dev/null |
+				awk '$2 ~ /^[TDR]$/ {print $3}' >"$root/syms/$f.txt"
+			[ -s "$root/syms/$f.txt" ] && { lin="$lin $f"; break; }
+		done
 	done
+	for f in $lin; do
+		cat "$root"/syms/*.txt | sort | uniq -d >"$root/syms.shared"
+		grep -vxF -f "$root/syms.shared" "$root/syms/$f.txt" >"$root/syms/$f.only" || true
+		mv "$root/syms/$f.only" "$root/syms/$f.txt"
+	done
+	rm -f "$root/syms.shared"
 }
 
 # Global functions defined by the patched .c files ("*" when a header changed: anything may
@@ -460,8 +476,18 @@ for p in "${patches[@]}"; do
 	if [ $quick = 0 ]; then
 		for t in $targets; do
 			bin=$fuzzdir/$t
-			links_patch "$bin" || bin=$linfuzzdir/$t
-			if ! links_patch "$bin" || ! target_reaches "$t" "$p"; then
+			reach=yes
+			if links_patch "$bin"; then
+				target_reaches "$t" "$p" || reach=no
+			else
+				# Only the SH_LINEAR build has the patched code (freeset_linear.c), which
+				# the default build's reach table cannot show: a target that runs heap.c
+				# (the free index's only caller) runs it.
+				bin=$linfuzzdir/$t
+				[ ! -s "$root/reach/$t.txt" ] || grep -qxF heap.c "$root/reach/$t.txt" ||
+					reach=no
+			fi
+			if ! links_patch "$bin" || [ $reach = no ]; then
 				fuzz_cells="$fuzz_cells,n/a,,n/a,,"
 				cell[$t.corpus]="n/a"
 				cell[$t.empty]="n/a"
