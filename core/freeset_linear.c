@@ -55,10 +55,24 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 		PREV(r, next) = prev;
 }
 
-void sh_fs_update(struct sh_region *r, uint32_t i)
+void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t old_size)
 {
 	(void)r;
 	(void)i;
+	(void)old_off;
+	(void)old_size;
+}
+
+size_t sh_fs_bytes(uint32_t ngran)
+{
+	(void)ngran;
+	return 0;
+}
+
+void sh_fs_init(struct sh_region *r, void *mem)
+{
+	(void)mem;
+	r->free_root = SH_NIL;
 }
 
 uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx)

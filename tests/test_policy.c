@@ -8,7 +8,9 @@
  * EXPECT_LAYOUT compares the sh_walk listing and every sh_stats figure it implies (including
  * the spare slot count) and runs sh_check; the T_* calls run sh_check after every operation.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "testutil.h"
 
@@ -1164,7 +1166,7 @@ static void test_region_info_geometry(void **state)
 	th_init(&h);
 	assert_int_equal(sh_add_region(&h, base, size, nslots), 0);
 	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
-	arena = ((uintptr_t)base + sh_region_meta_bytes(nslots) + GRAN - 1) &
+	arena = ((uintptr_t)base + sh_region_meta_bytes(nslots, size) + GRAN - 1) &
 		~(uintptr_t)(GRAN - 1);
 	assert_ptr_equal(ri.base, base);
 	assert_int_equal(ri.size, size);
@@ -1180,10 +1182,12 @@ static void test_region_info_geometry(void **state)
 	EXPECT_LAYOUT(&h, {0, 0, (end - arena) / GRAN, FREE});
 	assert_ptr_equal(T_MALLOC(&h, 1), (void *)arena);
 
-	assert_int_equal(sh_region_meta_bytes(0), 0);
-	assert_int_equal(sh_region_meta_bytes(SIZE_MAX), 0);
-	assert_true(sh_region_meta_bytes(1) > 0);
-	assert_true(sh_region_meta_bytes(64) > sh_region_meta_bytes(32));
+	assert_int_equal(sh_region_meta_bytes(0, size), 0);
+	assert_int_equal(sh_region_meta_bytes(SIZE_MAX, size), 0);
+	assert_true(sh_region_meta_bytes(1, size) > 0);
+	assert_true(sh_region_meta_bytes(64, size) > sh_region_meta_bytes(32, size));
+	/* A larger region needs no less metadata (the free index covers its arena). */
+	assert_true(sh_region_meta_bytes(8, 1u << 20) >= sh_region_meta_bytes(8, size));
 }
 
 /* ---- sh_add_region errors -------------------------------------------------------------- */
@@ -1220,7 +1224,8 @@ static void test_add_region_too_small(void **state)
 	struct sh_heap h;
 	unsigned char *b = th_mem[0];
 	const size_t nslots = 4;
-	const size_t raw = sh_region_meta_bytes(nslots);
+	/* Every region below is under 64 granules: one leaf of index, the same metadata. */
+	const size_t raw = sh_region_meta_bytes(nslots, 64 * GRAN);
 	const size_t meta = (raw + GRAN - 1) / GRAN * GRAN;
 	/* A start where the metadata ends one byte past a granule boundary (b + meta + 1). */
 	unsigned char *ub = b + meta - raw + 1;
@@ -1300,7 +1305,8 @@ static void test_add_region_wraps_or_too_big(void **state)
 {
 	struct sh_heap h;
 	unsigned char *b = th_mem[0];
-	const size_t meta = (sh_region_meta_bytes(8) + GRAN - 1) / GRAN * GRAN;
+	/* Past SH_MAX_ARENA_GRANULES the index stops growing: the same metadata for every size. */
+	const size_t meta = (sh_region_meta_bytes(8, SIZE_MAX) + GRAN - 1) / GRAN * GRAN;
 
 	(void)state;
 	th_reset();
@@ -1330,11 +1336,15 @@ static void test_add_region_arena_of_max_granules(void **state)
 #if SIZE_MAX > UINT32_MAX
 	struct sh_heap h;
 	struct sh_region_info ri;
-	unsigned char *b = th_mem[0];
-	const size_t meta = (sh_region_meta_bytes(8) + GRAN - 1) / GRAN * GRAN;
+	const size_t meta = (sh_region_meta_bytes(8, SIZE_MAX) + GRAN - 1) / GRAN * GRAN;
+	/* The free index of such an arena is a few hundred MiB, written by sh_add_region: it
+	 * needs real memory, mapped here and given back at the end. */
+	void *map = mmap(NULL, meta, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	unsigned char *b = map;
 
 	(void)state;
-	th_reset();
+	assert_true(map != MAP_FAILED);
 	th_init(&h);
 	/* Nothing is written to a region's arena, so it may name memory that is not there. */
 	assert_int_equal(sh_add_region(&h, b, meta + (size_t)SH_MAX_ARENA_GRANULES * GRAN, 8),
@@ -1347,6 +1357,7 @@ static void test_add_region_arena_of_max_granules(void **state)
 	th_init(&h);
 	expect_add_fails(&h, b, meta + ((size_t)SH_MAX_ARENA_GRANULES + 1) * GRAN, 8,
 			 SH_ETOOBIG);
+	munmap(map, meta);
 #else
 	(void)state;
 	skip();
