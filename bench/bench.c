@@ -624,7 +624,8 @@ static void policy_check(const struct workload *w, const struct trace *t,
 	/* The default build's free index takes room from the arena, so only the last free
 	 * block differs: free bytes plus metadata are the same in both. */
 	same = r.end.live_bytes == lin->end.live_bytes &&
-	       r.end.free_bytes + r.end.meta_bytes == lin->end.free_bytes + lin->end.meta_bytes &&
+	       r.end.free_bytes + r.end.meta_bytes ==
+		       lin->end.free_bytes + lin->end.meta_bytes &&
 	       r.end.free_blocks == lin->end.free_blocks;
 	put(w->name, "slotheap-linear", "same_heap_as_slotheap", same);
 	if (!same)

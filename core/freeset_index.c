@@ -16,6 +16,10 @@
  * address that fits. An update changes one or two leaf chains, recomputes those leaves'
  * maxima and carries each change up until an entry comes out unchanged.
  *
+ * memalign walks the same entries in address order, depth first, and passes over an entry
+ * whose maximum is under the request plus the least gap to an aligned start that any block
+ * starting in its range must leave (aligned_search).
+ *
  * Bounds, with G the arena's granules, L = ceil(G / 64) leaves and h = 1 + ceil(log16 L)
  * levels (h <= 8 for the largest arena): free blocks never touch, so a leaf starts at most
  * 32 of them. First fit reads at most 16 (h - 1) entries and 32 slots; insert, remove and
@@ -234,29 +238,67 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
 	return leaf_fit(r, descend(r, top, 0, gran), gran);
 }
 
-/* The lowest leaf above leaf j holding a block of at least gran, SH_NIL if none: up while
- * the rest of the group falls short, then down. */
-static uint32_t next_leaf(const struct sh_region *r, uint32_t j, uint32_t gran)
+/*
+ * memalign's search. Aligned starts are the offsets first + k * step (step a power of two);
+ * a block at off fits if its size is at least gran plus its gap, (first - off) mod step.
+ * Entries are visited in address order, but one is passed over when its maximum is under
+ * gran, or under gran plus the least gap of any block starting in its range: a range
+ * [lo, hi) that holds an aligned start may have a block with no gap, one that holds none
+ * only blocks whose aligned start is the next one after it, at least (next - (hi - 1)) on.
+ */
+struct aligned_walk {
+	const struct sh_region *r;
+	uint32_t gran;
+	uint64_t step, first;
+	sh_fs_accept accept;
+	void *ctx;
+};
+
+static uint64_t least_fit(const struct aligned_walk *w, uint64_t lo, uint64_t hi)
 {
-	for (uint32_t lv = 0; lv < r->fs_nlevels; lv++, j >>= SH_INDEX_FAN_SHIFT) {
-		unsigned k = first_at_least(group_of(r, lv, j), (j & (FAN - 1)) + 1, gran);
-		if (k < FAN)
-			return descend(r, lv, (j & ~(uint32_t)(FAN - 1)) + k, gran);
+	uint64_t next = lo <= w->first
+				? w->first
+				: w->first + ((lo - w->first + w->step - 1) & ~(w->step - 1));
+
+	return next < hi ? w->gran : w->gran + (next - (hi - 1));
+}
+
+/* The group of FAN entries of level lv starting at entry j, depth first; at most
+ * SH_INDEX_LEVELS deep. Returns the accepted block or SH_NIL. */
+static uint32_t aligned_search(const struct aligned_walk *w, uint32_t lv, uint32_t j)
+{
+	const struct sh_region *r = w->r;
+	const uint32_t *g = r->fs_max + r->fs_level[lv] + j;
+	unsigned shift = SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT * lv;
+
+	/* Padding entries are 0, under any gran: the scan never leaves the level. */
+	for (unsigned k = first_at_least(g, 0, w->gran); k < FAN;
+	     k = first_at_least(g, k + 1, w->gran)) {
+		uint64_t lo = (uint64_t)(j + k) << shift;
+		if (g[k] < least_fit(w, lo, lo + ((uint64_t)1 << shift)))
+			continue;
+		if (lv > 0) {
+			uint32_t i = aligned_search(w, lv - 1, (j + k) << SH_INDEX_FAN_SHIFT);
+			if (i != SH_NIL)
+				return i;
+			continue;
+		}
+		for (uint32_t i = r->fs_head[j + k]; i != SH_NIL; i = NODE(r, i)->link[0]) {
+			const struct sh_slot *s = NODE(r, i);
+			uint64_t gap = (w->first - s->off) & (w->step - 1);
+			if (s->size >= w->gran + gap && w->accept(r, i, w->ctx))
+				return i;
+		}
 	}
 	return SH_NIL;
 }
 
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx)
+uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+		    sh_fs_accept accept, void *ctx)
 {
-	uint32_t top = r->fs_nlevels - 1;
+	struct aligned_walk w = {r, gran, step, first, accept, ctx};
 
-	if (r->fs_max[r->fs_level[top]] < gran)
-		return SH_NIL;
-	for (uint32_t j = descend(r, top, 0, gran); j != SH_NIL; j = next_leaf(r, j, gran))
-		for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link[0])
-			if (NODE(r, i)->size >= gran && accept(r, i, ctx))
-				return i;
-	return SH_NIL;
+	return aligned_search(&w, r->fs_nlevels - 1, 0);
 }
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)

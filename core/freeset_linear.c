@@ -75,9 +75,13 @@ void sh_fs_init(struct sh_region *r, void *mem)
 	r->free_root = SH_NIL;
 }
 
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx)
+uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+		    sh_fs_accept accept, void *ctx)
 {
 	uint32_t i = r->free_root;
+
+	(void)step;
+	(void)first;
 
 	while (i != SH_NIL && (sh_slot_at(r, i)->size < gran || !accept(r, i, ctx)))
 		i = NEXT(r, i);

@@ -424,7 +424,11 @@ void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
 
 	for (unsigned i = 0; i < h->nregions; i++) {
 		struct sh_region *r = &h->region[i];
-		uint32_t fi = sh_fs_scan(r, c.gran, accept_aligned, &c);
+		/* Granule offsets whose address is a multiple of c.align: first + k * step. */
+		uintptr_t mis = r->arena & (c.align - 1);
+		uint32_t fi =
+			sh_fs_scan(r, c.gran, c.align / SH_GRANULE,
+				   (mis ? c.align - mis : 0) / SH_GRANULE, accept_aligned, &c);
 		if (fi != SH_NIL)
 			return carve(r, fi, c.at, c.gran);
 	}

@@ -83,11 +83,14 @@ size_t sh_fs_bytes(uint32_t ngran);
 void sh_fs_init(struct sh_region *r, void *mem);
 /* Lowest-addressed free block of at least gran granules, or SH_NIL. */
 uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran);
-/* Offers each free block of at least gran granules to accept(), in address order, until it
- * returns true; returns that block or SH_NIL. Used by memalign, whose fit depends on the
- * block's address as well as its size. */
+/* Offers free blocks to accept(), in address order, until it returns true; returns that block
+ * or SH_NIL. Used by memalign, whose fit depends on the block's address as well as its size:
+ * aligned starts are the granule offsets first + k * step (step a power of two), and the
+ * index offers only blocks that hold gran granules from their first aligned start (the
+ * SH_LINEAR list offers every block of at least gran). */
 typedef bool (*sh_fs_accept)(const struct sh_region *r, uint32_t i, void *ctx);
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx);
+uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+		    sh_fs_accept accept, void *ctx);
 void sh_fs_insert(struct sh_region *r, uint32_t i);
 void sh_fs_remove(struct sh_region *r, uint32_t i);
 /* Block i changed its offset from old_off and/or its size from old_size without passing

@@ -18,9 +18,10 @@
  * Costs, with G the granules of a region's arena and R the number of regions: the free
  * index is a tree of maxima of fixed shape over the arena, h = 1 + ceil(log16(G / 64))
  * levels (at most 8), so malloc, calloc, free and realloc are O(R + 16 h + 64) whatever the
- * number of blocks (free adds an O(1) expected hash look-up); memalign is O(R + k (16 h + 32)),
- * k the leaves of 64 granules before the one chosen that hold a free block large enough
- * but with no fitting aligned start (at most G / 64). The SH_LINEAR build keeps the original
+ * number of blocks (free adds an O(1) expected hash look-up); memalign walks the same index
+ * in address order, passing over every entry whose maximum cannot hold the request from the
+ * nearest aligned start: O(R + k (16 h + 32)), k the leaves before the one chosen that pass
+ * that test yet hold no fit (at most G / 64). The SH_LINEAR build keeps the original
  * design, a sorted free list walked to find a fit and, on free, to find the free neighbours:
  * every one of those becomes O(R + n) with n the free blocks.
  *
