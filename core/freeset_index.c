@@ -95,6 +95,29 @@ static uint32_t *group_of(const struct sh_region *r, uint32_t lv, uint32_t j)
 	return r->fs_max + r->fs_level[lv] + (j & ~(uint32_t)(FAN - 1));
 }
 
+#if defined(__SSE2__)
+/* x86-64 (SSE2 is in its base instruction set): the maximum of a group of 16 in four vectors.
+ * Entries are at most SH_MAX_ARENA_GRANULES, so signed compares order them. */
+#include <emmintrin.h>
+
+static __m128i max4(__m128i a, __m128i b)
+{
+	__m128i gt = _mm_cmpgt_epi32(a, b);
+
+	return _mm_or_si128(_mm_and_si128(gt, a), _mm_andnot_si128(gt, b));
+}
+
+static uint32_t group_max(const uint32_t *g)
+{
+	const __m128i *v = (const __m128i *)(const void *)g;
+	__m128i m = max4(max4(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+			 max4(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+
+	m = max4(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+	m = max4(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+	return (uint32_t)_mm_cvtsi128_si32(m);
+}
+#else
 static uint32_t group_max(const uint32_t *g)
 {
 	uint32_t m = 0;
@@ -103,6 +126,7 @@ static uint32_t group_max(const uint32_t *g)
 		m = g[k] > m ? g[k] : m;
 	return m;
 }
+#endif
 
 /* Index in group g of its first entry of at least gran, FAN if none. */
 static unsigned first_at_least(const uint32_t *g, unsigned from, uint32_t gran)
