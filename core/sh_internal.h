@@ -11,7 +11,7 @@
  * The free index (not SH_LINEAR) is sized by sh_fs_bytes for the region's size in granules,
  * an upper bound on its arena.
  *
- * Offsets and sizes inside a region are kept in granules as uint32_t, so a slot is 32 bytes
+ * Offsets and sizes inside a region are kept in granules as uint32_t, so a slot is 28 bytes
  * on every target and an arena holds up to SH_MAX_ARENA_GRANULES granules.
  */
 #ifndef SH_INTERNAL_H
