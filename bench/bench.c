@@ -1259,6 +1259,7 @@ static int cmd_run(int argc, char **argv)
 	calibrate_ticks();
 	put("setup", "all", "seed", (double)o.seed);
 	put("setup", "all", "reps", (double)o.reps);
+	put("setup", "all", "rand_small_pool", (double)workloads[0].pool);
 	put("setup", "all", "ns_per_tick", ns_per_tick);
 	put("setup", "all", "tick_overhead_ns", (double)tick_overhead * ns_per_tick);
 	for (k = 0; k < NALLOCS; k++) {
