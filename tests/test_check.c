@@ -789,6 +789,27 @@ static void test_i6_index_padding_nonzero(void **state)
 	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
 }
 
+/* Two independent faults, a wrong leaf maximum that its group's maximum hides and a nonzero
+ * padding entry, are both counted: neither may cancel the other in the failure count. */
+static void test_i6_index_two_faults_both_count(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	struct sh_check_report rep;
+	uint32_t f[5];
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	/* Leaves 0, 1 and 5 each hold a block of 2 granules: group 0's maximum stays 2. */
+	assert_int_equal(r->fs_max[0], 2);
+	r->fs_max[0] = 1;
+	r->fs_max[r->fs_level[1] + 4] = 1;
+	assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
+	assert_int_equal(rep.invariant, SH_I6_INDEX);
+	assert_true(rep.failures >= 2);
+}
+
 /* The index's shape is recomputed from the arena: any field that disagrees is reported. */
 static void test_i6_index_geometry_wrong(void **state)
 {
@@ -1076,6 +1097,7 @@ int main(void)
 #if !SH_LINEAR
 		cmocka_unit_test(test_i6_index_max_wrong),
 		cmocka_unit_test(test_i6_index_padding_nonzero),
+		cmocka_unit_test(test_i6_index_two_faults_both_count),
 		cmocka_unit_test(test_i6_index_geometry_wrong),
 		cmocka_unit_test(test_i6_index_order_wrong),
 		cmocka_unit_test(test_i6_index_wrong_leaf),
