@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sh_check: the invariants of DESIGN.md (I1-I7), written once and called by the unit tests,
- * the soak and every fuzz target after every step.
+ * sh_check: the invariants of docs/DESIGN.md (I1-I7), written once and called by the unit
+ * tests, the soak and every fuzz target after every step.
  *
  * Nothing read from the heap is trusted: a link is range-checked before it is followed and
  * every walk stops after as many steps as there are slots, so a corrupted heap yields a report,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The allocator: regions, the slot lists, and the allocation policy of DESIGN.md.
+ * The allocator: regions, the slot lists, and the allocation policy of docs/DESIGN.md.
  *
  * Every block of a region's arena has a slot; slots also link each block to its address
  * neighbours (below/above), so a free merges in O(1) without scanning. Free blocks are in
@@ -403,6 +403,11 @@ static bool accept_aligned(const struct sh_region *r, uint32_t i, void *ctx)
 
 void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
 {
+	return sh_memalign_in(h, SH_ALL_REGIONS, align, size);
+}
+
+void *sh_memalign_in(struct sh_heap *h, unsigned region_mask, size_t align, size_t size)
+{
 	struct align_fit c;
 
 	if (!h)
@@ -415,6 +420,8 @@ void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
 
 	for (unsigned i = 0; i < h->nregions; i++) {
 		struct sh_region *r = &h->region[i];
+		if (!(region_mask & (1u << i)))
+			continue;
 		uint32_t fi = sh_fs_scan(r, c.gran, accept_aligned, &c);
 		if (fi != SH_NIL)
 			return carve(r, fi, c.at, c.gran);
@@ -576,13 +583,18 @@ static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 
 void *sh_realloc(struct sh_heap *h, void *p, size_t size)
 {
+	return sh_realloc_in(h, SH_ALL_REGIONS, p, size);
+}
+
+void *sh_realloc_in(struct sh_heap *h, unsigned region_mask, void *p, size_t size)
+{
 	unsigned ri;
 	uint32_t bi, gran;
 
 	if (!h)
 		return NULL;
 	if (!p)
-		return sh_malloc(h, size);
+		return sh_malloc_in(h, region_mask, size);
 	int code = find_live(h, p, &ri, &bi);
 	if (code) {
 		misuse(h, code, p);
@@ -605,7 +617,7 @@ void *sh_realloc(struct sh_heap *h, void *p, size_t size)
 		grow_in_place(r, bi, gran);
 		return p;
 	}
-	void *q = malloc_gran(h, SH_ALL_REGIONS, gran);
+	void *q = malloc_gran(h, region_mask, gran);
 	if (!q)
 		return alloc_failed(h, SH_ENOMEM);
 	/* Slots of live blocks never move, so bi still names p's block. */

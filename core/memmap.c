@@ -51,8 +51,6 @@ const char *sh_mem_type_name(uint32_t type)
 const char *sh_memmap_strerror(int code)
 {
 	switch (code) {
-	case SH_MM_OK:
-		return "SH_MM_OK: success";
 	case SH_MM_EINVAL:
 		return "SH_MM_EINVAL: invalid argument";
 	case SH_MM_ETRUNCATED:
@@ -97,13 +95,13 @@ const char *sh_memmap_strerror(int code)
 	case SH_MM_ENOFIT:
 		return "SH_MM_ENOFIT: no RAM range below the limit holds the heap";
 	case SH_MM_EADDRESS:
-		return "SH_MM_EADDRESS: heap placed above what a pointer can address";
-	case SH_MM_EHEAP:
-		return "SH_MM_EHEAP: the allocator refused the region";
+		return "SH_MM_EADDRESS: no pointer for the heap or the loader's data";
 	case SH_MM_EFORMAT:
 		return "SH_MM_EFORMAT: unknown table format";
+	case SH_MM_EMAGIC:
+		return "SH_MM_EMAGIC: not the loader's magic number";
 	default:
-		return "SH_MM_E?: unknown reason code";
+		return sh_strerror(code);
 	}
 }
 

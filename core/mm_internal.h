@@ -84,4 +84,14 @@ int mm_collect(const struct mm_src *s, struct sh_mem_range *raw, size_t cap, siz
 int mm_cb_resolve(const uint8_t *img, size_t len, uint64_t base, uint64_t table,
 		  struct mm_src *s, uint64_t *found);
 
+/* Exclusion lists of one placement: every range of every list is kept clear of. */
+struct mm_excl {
+	const struct sh_mem_range *r;
+	size_t n;
+};
+
+/* sh_place over the union of nex exclusion lists (each r non-NULL or n == 0). */
+int mm_place(const struct sh_memmap *m, uint64_t size, uint64_t limit, const struct mm_excl *ex,
+	     size_t nex, struct sh_placement *out);
+
 #endif /* SH_MM_INTERNAL_H */

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Memory tables on a 32-bit target (built -m32 by mk/30-memmap.mk, run by check-memmap):
- * 64-bit physical addresses survive parsing and writing, and a heap placed where a 32-bit
- * pointer cannot reach is reported (SH_MM_EADDRESS, SH_MM_ESIZE), never truncated. The
- * identity translation refuses before anything touches memory, so nothing here writes to
- * the addresses it names. Plain C: cmocka is not installed for 32-bit.
+ * 64-bit physical addresses survive parsing and writing; with identity translation the boot
+ * helper clips placement at what a pointer reaches, so a raised limit falls back to RAM
+ * below 4 GiB (a map whose low RAM is a buffer of this program, so the heap built there is
+ * real); with a hook, a footprint size_t cannot describe is SH_MM_ESIZE, never truncated.
+ * Plain C: cmocka is not installed for 32-bit.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +26,18 @@ static unsigned failed, passed;
 	} while (0)
 
 #define GiB (UINT64_C(1) << 30)
+
+static unsigned refused;
+
+/* A translation that maps nothing (and counts how often it was asked). */
+static void *refuse(void *ctx, uint64_t phys, uint64_t size)
+{
+	(void)ctx;
+	(void)phys;
+	(void)size;
+	refused++;
+	return NULL;
+}
 
 int main(void)
 {
@@ -58,18 +71,42 @@ int main(void)
 		      b[1].end == r[1].end && b[2].start == r[2].start);
 	}
 
-	/* a heap above 4 GiB with no limit: placed, then refused by the identity mapping */
+	/* sh_place alone knows no pointer width: with no limit it picks RAM above 4 GiB */
 	struct sh_placement pl;
 	CHECK(sh_place(&m, 1u << 20, SH_MEM_TOP, NULL, 0, &pl) == SH_MM_OK);
 	CHECK(pl.end == 12 * GiB);
+	/* the boot helper with identity translation clips the limit at 4 GiB and falls back to
+	 * the highest RAM a pointer reaches: here a buffer of this program */
+	static uint8_t low[3u << 20];
+	uint64_t lo = ((uint64_t)(uintptr_t)low + 4095) & ~UINT64_C(4095);
+	const struct sh_mem_range reach[] = {
+		{lo, lo + (2u << 20), SH_MEM_RAM},
+		{4 * GiB, 12 * GiB, SH_MEM_RAM},
+	};
+	static struct sh_mem_range rr[8];
+	struct sh_memmap mr;
+	sh_memmap_init(&mr, rr, 8);
+	CHECK(sh_memmap_normalize(reach, 2, &mr) == SH_MM_OK);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.heap_size = 1u << 20;
+	cfg.nslots = 64;
 	cfg.limit = SH_MEM_TOP;
-	CHECK(sh_boot_init(&h, &m, &cfg, &res) == SH_MM_EADDRESS);
-	CHECK(!res.have_extended && res.place.start == 12 * GiB - (1u << 20));
-	/* a footprint larger than size_t can describe */
+	CHECK(sh_boot_init(&h, &mr, &cfg, &res) == SH_MM_OK);
+	CHECK(res.have_extended && res.limit == 4 * GiB);
+	CHECK(res.place.start == lo + (1u << 20) && res.place.end == lo + (2u << 20));
+	CHECK(sh_malloc(&h, 1000) != NULL && sh_check(&h, NULL) == 0);
+	/* nothing below 4 GiB holds 5 GiB: no fit, rather than a truncated size */
 	cfg.heap_size = 5 * GiB;
+	CHECK(sh_boot_init(&h, &mr, &cfg, &res) == SH_MM_ENOFIT);
+	CHECK(!res.have_extended && res.extended_error == SH_MM_ENOFIT);
+	/* with a hook the limit is the caller's: a footprint larger than size_t can describe
+	 * is SH_MM_ESIZE before the hook is asked */
+	cfg.phys_to_ptr = refuse;
 	CHECK(sh_boot_init(&h, &m, &cfg, &res) == SH_MM_ESIZE);
+	CHECK(res.extended_error == SH_MM_ESIZE && refused == 0);
+	cfg.heap_size = 1u << 20;
+	CHECK(sh_boot_init(&h, &m, &cfg, &res) == SH_MM_EADDRESS);
+	CHECK(refused == 1 && res.place.start == 12 * GiB - (1u << 20));
 	/* with the default 4 GiB limit the low range is used: 1 MiB at [1 MiB, 2 MiB), and
 	 * that is where the identity mapping would put it; only ask for the placement */
 	CHECK(sh_place(&m, 1u << 20, SH_PLACE_LIMIT_4G, NULL, 0, &pl) == SH_MM_OK);

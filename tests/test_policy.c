@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The allocation policy of DESIGN.md, rule by rule (tests named test_r<rule>_...), then the
- * inspection calls (sh_stats, sh_walk, sh_region_info) and sh_add_region's errors.
+ * The allocation policy of docs/DESIGN.md, rule by rule (tests named test_r<rule>_...),
+ * then the inspection calls (sh_stats, sh_walk, sh_region_info) and sh_add_region's errors.
  *
  * Every region is built by th_add(): its arena starts at a 4 KiB aligned address, so that the
  * layout each rule prescribes can be written down exactly, in granules from the arena start.
