@@ -55,7 +55,7 @@ static bool check_geometry(struct region_check *c)
 {
 	const struct sh_region *r = c->r;
 	uintptr_t slots = (uintptr_t)r->slots;
-	size_t meta = sh_region_meta_bytes(r->nslots);
+	size_t meta = sh_region_meta_bytes(r->nslots, r->end - r->base);
 
 	if (r->arena % SH_GRANULE) {
 		fail(c, SH_I5_ALIGNMENT, SH_NIL, "arena start is not granule aligned");
@@ -64,7 +64,8 @@ static bool check_geometry(struct region_check *c)
 	if (meta == 0 || slots < r->base || r->nbuckets == 0 ||
 	    (r->nbuckets & (r->nbuckets - 1)) || slots + meta > r->arena ||
 	    (uintptr_t)r->buckets != slots + (uintptr_t)r->nslots * sizeof(struct sh_slot) ||
-	    r->arena > r->end || (r->end - r->arena) / SH_GRANULE < r->ngran || r->ngran == 0) {
+	    r->end - 1 < r->base || r->arena - r->base > r->end - r->base ||
+	    (r->end - r->arena) / SH_GRANULE < r->ngran || r->ngran == 0) {
 		fail(c, SH_I1_TILING, SH_NIL, "region geometry is inconsistent");
 		return false;
 	}
@@ -74,7 +75,7 @@ static bool check_geometry(struct region_check *c)
 static void count_tags(struct region_check *c)
 {
 	for (uint32_t i = 0; i < c->r->nslots; i++) {
-		uint8_t t = sh_slot_at(c->r, i)->list;
+		uint32_t t = sh_slot_at(c->r, i)->list;
 		if (t > SH_LIST_LIVE) {
 			fail(c, SH_I2_SLOTS, i, "slot carries no valid list tag");
 			continue;
@@ -88,8 +89,7 @@ static void count_tags(struct region_check *c)
 static bool blank(const struct sh_slot *s)
 {
 	return s->off == 0 && s->size == 0 && s->below == SH_NIL && s->above == SH_NIL &&
-	       s->link[1] == SH_NIL && s->parent == SH_PARENT_NIL && s->max == 0 &&
-	       s->height == 0;
+	       s->link[1] == SH_NIL;
 }
 
 static bool check_spare(struct region_check *c)
@@ -209,8 +209,13 @@ static void check_counters(struct region_check *c)
 static unsigned check_region(const struct sh_region *r, unsigned ri,
 			     struct sh_check_report *rep)
 {
-	struct region_check c = {.r = r, .ri = ri, .rep = rep};
+	struct region_check c;
 
+	/* not an initialiser: on ARM that becomes a call to memset, which core/ lacks */
+	sh_memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.ri = ri;
+	c.rep = rep;
 	if (!check_geometry(&c))
 		return c.failures;
 	count_tags(&c);
@@ -240,7 +245,9 @@ int sh_check(const struct sh_heap *h, struct sh_check_report *r)
 	for (unsigned i = 0; i < h->nregions; i++) {
 		const struct sh_region *g = &h->region[i];
 		for (unsigned j = 0; j < i; j++)
-			if (g->base < h->region[j].end && h->region[j].base < g->end) {
+			if (g->base - h->region[j].base <
+				    h->region[j].end - h->region[j].base ||
+			    h->region[j].base - g->base < g->end - g->base) {
 				sh_check_fail(r, SH_I1_TILING, i, SH_NIL, g->base,
 					      "regions overlap");
 				failures++;

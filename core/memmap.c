@@ -279,8 +279,11 @@ static bool out_ok(const struct sh_memmap *out)
 
 int sh_memmap_normalize(const struct sh_mem_range *raw, size_t n, struct sh_memmap *out)
 {
-	struct mm_src s = {.kind = MM_SRC_ARRAY, .a = raw, .na = n};
+	struct mm_src s;
 
+	mm_src_init(&s, MM_SRC_ARRAY);
+	s.a = raw;
+	s.na = n;
 	if (!out_ok(out) || (raw == NULL && n > 0))
 		return SH_MM_EINVAL;
 	return mm_normalize(&s, out);
@@ -421,9 +424,10 @@ int sh_e820_parse(const void *buf, size_t len, size_t entry_size, struct sh_memm
 
 int sh_memmap_parse(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_memmap *out)
 {
-	struct mm_src s = {.kind = MM_SRC_ARRAY};
+	struct mm_src s;
 	int rc;
 
+	mm_src_init(&s, MM_SRC_ARRAY);
 	if (!out_ok(out) || buf == NULL)
 		return SH_MM_EINVAL;
 	out->n = 0;
@@ -435,9 +439,10 @@ int sh_memmap_parse(enum sh_mm_format fmt, const void *buf, size_t len, struct s
 int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_mem_range *raw,
 		  size_t cap, size_t *n)
 {
-	struct mm_src s = {.kind = MM_SRC_ARRAY};
+	struct mm_src s;
 	int rc;
 
+	mm_src_init(&s, MM_SRC_ARRAY);
 	if (buf == NULL || n == NULL || (raw == NULL && cap > 0))
 		return SH_MM_EINVAL;
 	*n = 0;
@@ -448,8 +453,9 @@ int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_
 int sh_memmap_reserve(const struct sh_memmap *in, const struct sh_mem_range *rs, size_t nrs,
 		      struct sh_memmap *out)
 {
-	struct mm_src s = {.kind = MM_SRC_PAINT};
+	struct mm_src s;
 
+	mm_src_init(&s, MM_SRC_PAINT);
 	if (in == NULL || (in->range == NULL && in->n > 0) || (rs == NULL && nrs > 0) ||
 	    !out_ok(out) || out->range == in->range)
 		return SH_MM_EINVAL;

@@ -7,6 +7,7 @@
 #define SH_MM_INTERNAL_H
 
 #include "memmap.h"
+#include "sh_internal.h" /* sh_memset */
 
 static inline uint32_t mm_rd32(const uint8_t *p)
 {
@@ -63,6 +64,14 @@ struct mm_src {
 	struct sh_mem_range one;
 	bool has_one;
 };
+
+/* An empty source of that kind. A call, not an initialiser: on some targets (ARM) the compiler
+ * turns the zeroing of a structure this large into a call to memset, which core/ lacks. */
+static inline void mm_src_init(struct mm_src *s, enum mm_src_kind kind)
+{
+	sh_memset(s, 0, sizeof(*s));
+	s->kind = kind;
+}
 
 struct mm_cursor {
 	size_t off;	/* next byte (FLAT, MB1, CB) or index (ARRAY, PAINT) */

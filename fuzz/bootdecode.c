@@ -492,8 +492,8 @@ static void *map_phys(void *ctx, uint64_t phys, uint64_t size)
  * reasons for it and does not order them. */
 static int region_want(const void *base, size_t size, size_t nslots, unsigned nregions)
 {
-	uintptr_t lo = (uintptr_t)base, arena;
-	size_t meta = nslots ? sh_region_meta_bytes(nslots) : 0;
+	uintptr_t lo = (uintptr_t)base, pad;
+	size_t meta = nslots ? sh_region_meta_bytes(nslots, size) : 0;
 
 	if (nslots == 0)
 		return SH_EINVAL;
@@ -501,8 +501,14 @@ static int region_want(const void *base, size_t size, size_t nslots, unsigned nr
 		return SH_ETOOBIG;
 	if (nregions >= SH_MAX_REGIONS)
 		return SH_ETOOMANY;
-	arena = (lo + meta + SH_GRANULE - 1) & ~(uintptr_t)(SH_GRANULE - 1);
-	if (arena > lo + size || lo + size - arena < SH_GRANULE)
+	/* Sizes and offsets from lo, never end addresses: on a 32-bit host lo + meta may pass
+	 * the top of the address space, and a region may end exactly there. */
+	if (size != 0 && size - 1 > UINTPTR_MAX - lo)
+		return SH_ETOOBIG;
+	if (meta >= size)
+		return SH_ETOOSMALL;
+	pad = (SH_GRANULE - (lo + meta) % SH_GRANULE) % SH_GRANULE; /* arena alignment */
+	if (size - meta < pad || size - meta - pad < SH_GRANULE)
 		return SH_ETOOSMALL;
 	return SH_OK;
 }

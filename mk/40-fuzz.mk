@@ -11,6 +11,9 @@
 # fuzzes a modified copy without touching core/. Objects go to $(O)/fuzz/<CORE_DIR>/.
 # LINEAR=1 builds everything with -DSH_LINEAR=1 (the linear free list), under
 # $(O)/fuzz/<CORE_DIR>-linear/, so the fuzzers hold that build to the same model.
+# TINY=1 is fault injection (-DDH_TINY, under $(O)/fuzz/<CORE_DIR>-tiny/): the engine cuts
+# every region to at most 32 granules and 4 slots, so slots and memory run out on most steps;
+# ops_differential frees everything at the end of each input and checks nothing leaked.
 #
 #   make fuzz [FUZZ_SECONDS=180] [ENGINE=libfuzzer|afl] [JOBS=1] [TARGETS="a b"] [FUZZ_SEED=n]
 #   make replay                   every corpus file through its target (check-replay)
@@ -21,6 +24,7 @@
 
 CORE_DIR ?= core
 LINEAR ?= 0
+TINY ?= 0
 FUZZ_SECONDS ?= 180
 ENGINE ?= libfuzzer
 JOBS ?= 1
@@ -28,8 +32,9 @@ AFL_CC ?= afl-clang-fast
 LLVM_PROFDATA ?= $(shell command -v llvm-profdata || command -v llvm-profdata-14)
 LLVM_COV ?= $(shell command -v llvm-cov || command -v llvm-cov-14)
 
-FUZZ_TAG := $(subst /,_,$(patsubst %/,%,$(CORE_DIR)))$(if $(filter 1,$(LINEAR)),-linear)
-FUZZ_DEFS := $(if $(filter 1,$(LINEAR)),-DSH_LINEAR=1)
+FUZZ_TAG := $(subst /,_,$(patsubst %/,%,$(CORE_DIR)))$(if $(filter 1,$(LINEAR)),-linear)$(if \
+	$(filter 1,$(TINY)),-tiny)
+FUZZ_DEFS := $(if $(filter 1,$(LINEAR)),-DSH_LINEAR=1) $(if $(filter 1,$(TINY)),-DDH_TINY=1)
 FUZZ_O := $(O)/fuzz/$(FUZZ_TAG)
 FUZZ_WORK ?= $(O)/fuzz-work/$(FUZZ_TAG)
 
@@ -136,6 +141,14 @@ check-replay-linear:
 	@echo "replay against the SH_LINEAR build"
 	@$(MAKE) --no-print-directory replay LINEAR=1
 
+# The committed ops inputs against tiny regions (fault injection), with the leak check.
+TINY_FUZZ_O = $(O)/fuzz/$(subst /,_,$(patsubst %/,%,$(CORE_DIR)))-tiny
+.PHONY: check-replay-tiny
+check-replay-tiny:
+	@echo "replay of ops_differential inputs with tiny regions (TINY=1)"
+	@$(MAKE) --no-print-directory TINY=1 $(TINY_FUZZ_O)/replay/bin/ops_differential
+	@bash scripts/replay.sh $(TINY_FUZZ_O)/replay/bin ops_differential
+
 # ---- soak: deterministic differential soak, default and SH_LINEAR builds ----
 SOAK_OBJS = $(O)/$(1)/tests/soak.o $(O)/$(1)/fuzz/diffheap.o $(O)/$(1)/fuzz/opdecode.o
 $(O)/soak: $(call SOAK_OBJS,san) $(SAN_LIBS)
@@ -148,9 +161,10 @@ $(O)/linsan/soak: $(call SOAK_OBJS,linsan) $(O)/linsan/libslotheap.a $(O)/linsan
 check-soak: $(O)/soak $(O)/linsan/soak
 	@$(O)/soak --trace-dir $(O)
 	@$(O)/linsan/soak --trace-dir $(O)/linsan
+	@$(O)/soak --tiny --trace-dir $(O)
 
 # ---- campaign, triage, corpus maintenance, coverage ----
-FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
+FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) TINY=$(TINY) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ENGINE=$(ENGINE) JOBS=$(JOBS) SH_TRACE=$(SH_TRACE) \
 	FUZZ_TARGETS="$(if $(TARGETS),$(TARGETS),$(FUZZ_TARGETS))" MAKE="$(MAKE)"
 .PHONY: fuzz triage corpus-merge coverage
@@ -168,11 +182,12 @@ coverage: | deps-base deps-fuzz
 	@O=$(O) CLANG=$(CLANG) LLVM_PROFDATA="$(LLVM_PROFDATA)" LLVM_COV="$(LLVM_COV)" \
 		$(PYTHON) scripts/coverage.py $(if $(filter 1,$(COVERAGE_WORK)),--work)
 
-CHECK_STEPS += check-soak check-replay check-replay-linear
+CHECK_STEPS += check-soak check-replay check-replay-linear check-replay-tiny
 HELP += "  fuzz                differential fuzzing campaign (FUZZ_SECONDS= ENGINE=libfuzzer|afl JOBS= TARGETS=)"
 HELP += "  replay / check-replay  run every corpus and regression input through its target"
 HELP += "  check-replay-linear the same against the SH_LINEAR build (LINEAR=1 works for fuzz, replay, triage)"
-HELP += "  check-soak          deterministic differential soak (1M+ ops), default and SH_LINEAR"
+HELP += "  check-replay-tiny   ops_differential inputs with tiny regions (TINY=1 works for fuzz, replay)"
+HELP += "  check-soak          deterministic differential soak (1M+ ops), default and SH_LINEAR, and --tiny"
 HELP += "  triage CRASH=f      minimize a crash, turn it into a trace, add it to corpus/regressions"
 HELP += "  corpus-merge        add the inputs of $(FUZZ_WORK) that grow coverage to corpus/"
 HELP += "  coverage            core/ line and branch coverage by unit tests + corpus, vs thresholds"

@@ -73,7 +73,7 @@ static void insert_blk(struct reg *r, size_t i, struct blk b)
 		size_t cap = r->cap ? 2 * r->cap : 8;
 		struct blk *nb = realloc(r->b, cap * sizeof(*nb));
 		if (!nb) {
-			fprintf(stderr, "shref: host out of memory\n");
+			(void)fprintf(stderr, "shref: host out of memory\n");
 			abort();
 		}
 		r->b = nb;
@@ -217,9 +217,36 @@ void shref_delete(struct shref *m)
 {
 	if (!m)
 		return;
-	for (unsigned i = 0; i < m->nregions; i++)
+	for (unsigned i = 0; i < SH_MAX_REGIONS; i++)
 		free(m->r[i].b);
 	free(m);
+}
+
+int shref_copy(struct shref *dst, const struct shref *src)
+{
+	for (unsigned i = 0; i < SH_MAX_REGIONS; i++) {
+		struct reg *d = &dst->r[i];
+		const struct reg *s = &src->r[i];
+
+		if (d->cap < s->n) {
+			struct blk *nb = realloc(d->b, s->n * sizeof(*nb));
+			if (!nb)
+				return SH_ENOMEM;
+			d->b = nb;
+			d->cap = s->n;
+		}
+		d->arena = s->arena;
+		d->size = s->size;
+		d->nslots = s->nslots;
+		d->n = s->n;
+		if (s->n)
+			memcpy(d->b, s->b, s->n * sizeof(*d->b));
+	}
+	dst->nregions = src->nregions;
+	dst->last_error = src->last_error;
+	dst->failed_allocs = src->failed_allocs;
+	dst->misuse = src->misuse;
+	return 0;
 }
 
 int shref_add_region(struct shref *m, uintptr_t arena, size_t size, size_t nslots)

@@ -25,6 +25,10 @@ struct shref;
 struct shref *shref_new(void);
 void shref_delete(struct shref *m);
 
+/* Makes dst a copy of src (for searches that branch from a saved state). Returns 0, or
+ * SH_ENOMEM if the host is out of memory (dst is then partly copied: only delete it). */
+int shref_copy(struct shref *dst, const struct shref *src);
+
 /* Adds a region whose arena is [arena, arena + size) with nslots slots. size must be a
  * positive multiple of SH_GRANULE and arena SH_GRANULE aligned. Returns 0 or SH_EINVAL. */
 int shref_add_region(struct shref *m, uintptr_t arena, size_t size, size_t nslots);

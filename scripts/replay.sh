@@ -57,6 +57,8 @@ for t in "$@"; do
 			/^FAIL / { print }
 			END { if (n > max) printf "  (%d failures; the first %d printed whole)\n", n, max }' "$log"
 	fi
+	# The fault-injection build (TINY=1) counts exhausted slots and memory at exit.
+	grep -E '^[a-z_]+ \(tiny heaps\): ' "$log" | tail -n 1
 	rows+=$(printf '  %-22s %8s %8s   %s' "$t" "$pass" "$fail" "$note")$'\n'
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))

@@ -4,12 +4,15 @@
  * 64-bit physical addresses survive parsing and writing; with identity translation the boot
  * helper clips placement at what a pointer reaches, so a raised limit falls back to RAM
  * below 4 GiB (a map whose low RAM is a buffer of this program, so the heap built there is
- * real); with a hook, a footprint size_t cannot describe is SH_MM_ESIZE, never truncated.
- * Plain C: cmocka is not installed for 32-bit.
+ * real); with a hook, a footprint size_t cannot describe is SH_MM_ESIZE, never truncated; a
+ * heap that ends exactly at 4 GiB works (its low end is mapped first).
+ * Plain C: it runs wherever gcc -m32 programs run, with or without a 32-bit cmocka.
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "memmap.h"
 
@@ -117,6 +120,39 @@ int main(void)
 	CHECK(sh_memmap_normalize(straddle, 1, &m) == SH_MM_OK);
 	CHECK(sh_place(&m, 1u << 20, SH_PLACE_LIMIT_4G, NULL, 0, &pl) == SH_MM_OK);
 	CHECK(pl.end == 4 * GiB);
+
+	/* ... and the heap there ends exactly at the top of the 32-bit address space: the
+	 * region is added and works. Its low end (the slots, the first blocks) is really mapped
+	 * at the address placement chose; the rest up to 2^32 is never touched (a 32-bit process
+	 * may map up to 0xffffe000, and its stack lives up there). */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.heap_size = 64u << 20;
+	void *top_map = mmap((void *)(uintptr_t)0xfc000000u, 1u << 20, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	CHECK(top_map == (void *)(uintptr_t)0xfc000000u);
+	if (top_map == (void *)(uintptr_t)0xfc000000u) {
+		struct sh_region_info ri;
+		struct sh_check_report rep;
+		CHECK(sh_boot_init(&h, &m, &cfg, &res) == SH_MM_OK);
+		CHECK(res.have_extended && res.place.start == 4 * GiB - (64u << 20) &&
+		      res.place.end == 4 * GiB);
+		CHECK(sh_region_info(&h, res.extended_region, &ri) == 0);
+		CHECK(ri.base == top_map && ri.size == 64u << 20);
+		CHECK((uintptr_t)ri.arena + ri.arena_size == 0);
+		unsigned char *p = sh_malloc(&h, 4096), *q = sh_malloc(&h, 100);
+		CHECK(p != NULL && q == p + 4096);
+		if (p != NULL && q == p + 4096) {
+			memset(p, 0x5a, 4096 + 100);
+			CHECK(sh_free(&h, p) == 0 && sh_free(&h, q) == 0);
+		}
+		CHECK(sh_check(&h, &rep) == 0);
+		munmap(top_map, 1u << 20);
+	} else {
+		printf("memmap_m32: cannot map 1 MiB at 0xfc000000: the heap at the top of the "
+		       "address space was not tried\n");
+		if (top_map != MAP_FAILED)
+			munmap(top_map, 1u << 20);
+	}
 
 	printf("memmap_m32: %u checks passed, %u failed\n", passed, failed);
 	return failed != 0;

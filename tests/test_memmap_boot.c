@@ -173,6 +173,16 @@ static void test_boot_options_parse(void **state)
 	assert_int_equal(cfg.heap_size, 0xabc0);
 	assert_int_equal(opt("slotheap.size=12345", &cfg), 1);
 	assert_int_equal(cfg.heap_size, 12345);
+	/* a leading zero is still decimal (only "0x" means another base): 010 is ten */
+	assert_int_equal(opt("slotheap.size=010", &cfg), 1);
+	assert_int_equal(cfg.heap_size, 10);
+	assert_int_equal(opt("slotheap.size=0100K slotheap.slots=010", &cfg), 2);
+	assert_int_equal(cfg.heap_size, 100 * 1024);
+	assert_int_equal(cfg.nslots, 10);
+	assert_int_equal(opt("slotheap.slots=0009", &cfg), 1);
+	assert_int_equal(cfg.nslots, 9);
+	assert_int_equal(opt("slotheap.size=0x010", &cfg), 1);
+	assert_int_equal(cfg.heap_size, 16);
 	assert_int_equal(opt("nothing here", &cfg), 0);
 	assert_int_equal(opt("", &cfg), 0);
 	/* the length bounds the read: the option is cut short */
