@@ -4,13 +4,13 @@ per file, for the default and the SH_LINEAR build, held to the thresholds in
 tests/coverage/thresholds.txt (the uncovered lines that remain are explained beside it, in
 tests/coverage/UNCOVERED.md).
 
-For each build the script compiles, with clang source-based coverage (-O0, no sanitizers):
-core/, ref/ and the shared fuzz code into static libraries; every unit test program
-(tests/test_*.c with the tests/util_*.c helpers, linked with cmocka); every fuzz target with the
-replay driver (fuzz/replay_main.c). It runs every unit test program, then every target over
+For each build the tree's own make rules build, with clang source-based coverage (-O0, no
+sanitizers) in place of the sanitizer flags, every unit test program (tests/test_*.c, each with
+what its make fragment links it with) and every fuzz target's coverage replay program (the cov
+kind of mk/40-fuzz.mk). The script runs every unit test program, then every target over
 corpus/<target>/ and corpus/regressions/<target>-* (and the fuzzing work corpus with --work),
-merges the profiles and reports core/*.c only. It builds by itself rather than through make so
-that the merge gate can measure the base of a change with the same method (--root).
+merges the profiles and reports core/*.c only. --root measures another tree (the merge gate
+measures the base of a change this way).
 
     scripts/coverage.py [--root DIR] [--out DIR] [--builds default,linear] [--work]
                         [--no-thresholds] [--json FILE] [-j N]
@@ -31,8 +31,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILDS = {"default": [], "linear": ["-DSH_LINEAR=1"]}
-COV = ["-O0", "-g", "-fprofile-instr-generate", "-fcoverage-mapping", "-std=c11"]
+BUILDS = ("default", "linear")
+COV = ["-O0", "-g", "-fprofile-instr-generate", "-fcoverage-mapping"]
 
 
 def tool(*names):
@@ -51,42 +51,33 @@ def fuzz_targets(root):
     return out
 
 
-class Builder:
-    def __init__(self, root, obj, defs, jobs, cc):
-        self.root, self.obj, self.defs, self.jobs, self.cc = root, obj, defs, jobs, cc
-        self.inc = ["-I" + os.path.join(root, d) for d in ("core", "ref", "fuzz", "tests")]
-
-    def o(self, src):
-        return os.path.join(self.obj, os.path.relpath(src, self.root)[:-2] + ".o")
-
-    def compile_all(self, srcs):
-        def one(src):
-            out = self.o(src)
-            os.makedirs(os.path.dirname(out), exist_ok=True)
-            if os.path.exists(out) and os.path.getmtime(out) > max(
-                    os.path.getmtime(src), self.newest_header):
-                return None
-            r = subprocess.run([self.cc, *COV, *self.defs, *self.inc, "-c", src, "-o", out],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            return None if r.returncode == 0 else "%s:\n%s" % (src, r.stdout[-2000:])
-
-        self.newest_header = max([os.path.getmtime(h) for d in ("core", "ref", "fuzz", "tests")
-                                  for h in glob.glob(os.path.join(self.root, d, "*.h"))] or [0])
-        with concurrent.futures.ThreadPoolExecutor(self.jobs) as ex:
-            return [e for e in ex.map(one, srcs) if e]
-
-    def archive(self, name, srcs):
-        a = os.path.join(self.obj, name)
-        if os.path.exists(a):
-            os.remove(a)
-        subprocess.run(["ar", "rcs", a, *[self.o(s) for s in srcs]], check=True)
-        return a
-
-    def link(self, exe, objs, libs):
-        os.makedirs(os.path.dirname(exe), exist_ok=True)
-        r = subprocess.run([self.cc, "-fprofile-instr-generate", "-o", exe, *objs, *libs],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        return None if r.returncode == 0 else "%s:\n%s" % (exe, r.stdout[-2000:])
+def make_build(root, objdir, build, cc, jobs, log):
+    """Builds the unit test programs and the fuzz targets' coverage build of the tree at root
+    with that tree's own make rules (so each test gets the objects and flags its fragment
+    gives it), compiled by clang with source-based coverage instead of sanitizers. Returns
+    (unit test programs, directory of the fuzz targets' replay programs) or an error."""
+    tests = sorted(os.path.basename(t)[:-2] for t in glob.glob(os.path.join(root, "tests",
+                                                                           "test_*.c")))
+    cov = " ".join(COV)
+    if build == "default":
+        var = ["VFLAGS_san=" + cov]
+        bins = [os.path.join(objdir, "tests", t) for t in tests]
+        fuzzdir = os.path.join(objdir, "fuzz", "core", "cov", "bin")
+    else:
+        # Objects a linear test borrows from the default tree are built without sanitizers too.
+        var = ["VFLAGS_san=" + cov, "VFLAGS_linsan=%s -DSH_LINEAR=1" % cov, "LINEAR=1"]
+        bins = [os.path.join(objdir, "linsan", "tests", t) for t in tests]
+        fuzzdir = os.path.join(objdir, "fuzz", "core-linear", "cov", "bin")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS",
+                                                             "CFLAGS", "LDFLAGS")}
+    cmd = [os.environ.get("MAKE", "make"), "-C", root, "--no-print-directory", "-j%d" % jobs,
+           "O=" + objdir, "CC=" + cc, "CLANG=" + cc, *var, *bins, "fuzz-build-cov"]
+    with open(log, "w") as f:
+        r = subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        with open(log, errors="replace") as f:
+            return None, None, "make failed (%s):\n%s" % (log, f.read()[-2500:])
+    return bins, fuzzdir, None
 
 
 def inputs_of(root, target, work):
@@ -107,41 +98,22 @@ def inputs_of(root, target, work):
 def measure(root, out, build, jobs, cc, profdata, llvm_cov, work):
     """Builds, runs and reports one build; returns (files, reach, problems): per core/ file
     (covered, count) of lines and branches; per fuzz target the core/ files its corpus runs."""
-    defs = BUILDS[build]
     bdir = os.path.join(out, build)
     raw = os.path.join(bdir, "raw")
     shutil.rmtree(raw, ignore_errors=True)
     os.makedirs(raw)
-    b = Builder(root, os.path.join(bdir, "obj"), defs, jobs, cc)
     core = sorted(glob.glob(os.path.join(root, "core", "*.c")))
-    ref = sorted(glob.glob(os.path.join(root, "ref", "*.c")))
     targets = fuzz_targets(root)
-    fz = [f for f in sorted(glob.glob(os.path.join(root, "fuzz", "*.c")))
-          if os.path.basename(f)[:-2] not in targets + ["replay_main"]]
-    tests = sorted(glob.glob(os.path.join(root, "tests", "test_*.c")))
-    utils = sorted(glob.glob(os.path.join(root, "tests", "util_*.c")))
-    mains = [os.path.join(root, "fuzz", t + ".c") for t in targets]
-    replay_main = os.path.join(root, "fuzz", "replay_main.c")
-    problems = b.compile_all(core + ref + fz + tests + utils + mains + [replay_main])
-    if problems:
-        return None, None, ["build failed: " + p for p in problems]
-    libs = [b.archive("libfuzzshared.a", fz), b.archive("libslotheap.a", core),
-            b.archive("libshref.a", ref)]
-    exes = []
-    for t in tests:
-        exe = os.path.join(bdir, "bin", os.path.basename(t)[:-2])
-        err = b.link(exe, [b.o(t)] + [b.o(u) for u in utils], libs + ["-lcmocka"])
-        if err:
-            return None, None, ["link failed: " + err]
-        exes.append(("unit", exe, []))
+    bins, fuzzdir, err = make_build(root, os.path.join(bdir, "obj"), build, cc, jobs,
+                                    os.path.join(bdir, "build.log"))
+    if err:
+        return None, None, ["build failed: " + err]
+    problems = []
+    exes = [("unit", b, []) for b in bins]
     for t in targets:
-        exe = os.path.join(bdir, "bin", t)
-        err = b.link(exe, [b.o(os.path.join(root, "fuzz", t + ".c")), b.o(replay_main)], libs)
-        if err:
-            return None, None, ["link failed: " + err]
         ins = inputs_of(root, t, work)
         if ins:
-            exes.append(("corpus", exe, ins))
+            exes.append(("corpus", os.path.join(fuzzdir, t), ins))
     for kind, exe, ins in exes:
         env = dict(os.environ, LLVM_PROFILE_FILE=os.path.join(
             raw, os.path.basename(exe) + "-%p.profraw"), CMOCKA_MESSAGE_OUTPUT="stdout")
