@@ -44,9 +44,9 @@
 #define MIB ((size_t)1 << 20)
 #define GIB ((size_t)1 << 30)
 
-/* Defaults: a 32 MiB first region with one slot per 512 bytes of it. Its metadata (2 MiB of
- * slots, 128 KiB of buckets) is written when the region is added, so it is resident from
- * the first call on; arena pages become resident only when used. */
+/* Defaults: a 32 MiB first region with one slot per 512 bytes of it. Its metadata (slots,
+ * buckets and free index, 2.1 MiB) is written when the region is added, so it is resident
+ * from the first call on; arena pages become resident only when used. */
 #define DEFAULT_SIZE (32 * MIB)
 #define DEFAULT_SLOTS ((size_t)65536)
 #define DEFAULT_RELEASE MIB
@@ -287,7 +287,7 @@ static void read_settings(void)
 	cfg.check_every = setting("SLOTHEAP_CHECK", 0, 0, SIZE_MAX, "");
 	cfg.release = setting("SLOTHEAP_RELEASE", DEFAULT_RELEASE, 0, SIZE_MAX, "");
 	/* The first region must hold its own metadata and leave most of itself for blocks. */
-	size_t meta = sh_region_meta_bytes(cfg.slots);
+	size_t meta = sh_region_meta_bytes(cfg.slots, cfg.size);
 	if (meta > cfg.size / 2) {
 		struct line l;
 		line_start(&l);
@@ -347,14 +347,23 @@ static bool add_region(size_t need, size_t align)
 	if (size > STD_SIZE_CAP)
 		size = STD_SIZE_CAP;
 
-	size_t meta = sh_region_meta_bytes(slots);
-	size_t extra = meta + 2 * SH_GRANULE + (align > SH_GRANULE ? align : 0);
-	if (need > ARENA_CAP || extra > ARENA_CAP || need + extra > ARENA_CAP) {
+	/* The request, its alignment slack and the metadata, which grows with the region (the
+	 * free index covers the arena): grow the size until it holds all three. */
+	size_t fixed = 2 * SH_GRANULE + (align > SH_GRANULE ? align : 0);
+	if (need > ARENA_CAP || fixed > ARENA_CAP || need + fixed > ARENA_CAP) {
 		region_fails++;
 		return false;
 	}
-	if (need + extra > size)
-		size = round_up(need + extra, page_size);
+	for (;;) {
+		size_t meta = sh_region_meta_bytes(slots, size);
+		if (meta == 0 || meta > ARENA_CAP || need + fixed + meta > ARENA_CAP) {
+			region_fails++;
+			return false;
+		}
+		if (need + fixed + meta <= size)
+			break;
+		size = round_up(need + fixed + meta, page_size);
+	}
 
 	void *base = map_pages(size);
 	if (!base) {
