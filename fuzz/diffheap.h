@@ -2,7 +2,7 @@
 /*
  * The differential engine: one core heap (struct sh_heap on a host buffer) and one reference
  * model (struct shref) over the same arenas. Each operation runs on both; afterwards the
- * engine checks the invariants of DESIGN.md:
+ * engine checks the invariants of docs/DESIGN.md:
  *   I1-I7  sh_check() is clean, and the public view agrees with itself: sh_walk tiles every
  *          arena with granule-aligned blocks, no two free blocks touch, sh_stats agrees with
  *          the walk;

@@ -117,8 +117,10 @@ static void test_boot_result_fully_set(void **state)
 	assert_false(res.have_extended);
 	assert_int_equal(res.static_region, 0);
 	assert_int_equal(res.extended_region, 0);
-	assert_int_equal(res.place_error, SH_MM_OK);
-	assert_int_equal(res.heap_error, SH_OK);
+	assert_int_equal(res.static_error, SH_OK);
+	assert_int_equal(res.extended_error, SH_OK);
+	assert_int_equal(res.options, 0);
+	assert_int_equal(res.nloader, 0);
 	assert_int_equal(h.nregions, 1);
 
 	/* An extended region only: the static fields must still be reset. */
@@ -132,8 +134,10 @@ static void test_boot_result_fully_set(void **state)
 	assert_true(res.have_extended);
 	assert_int_equal(res.static_region, 0);
 	assert_int_equal(res.extended_region, 0);
-	assert_int_equal(res.place_error, SH_MM_OK);
-	assert_int_equal(res.heap_error, SH_OK);
+	assert_int_equal(res.static_error, SH_OK);
+	assert_int_equal(res.extended_error, SH_OK);
+	assert_int_equal(res.options, 0);
+	assert_int_equal(res.nloader, 0);
 	assert_true(res.place.start == 0x200000 - sizeof(buf));
 	assert_true(res.place.end == 0x200000);
 	assert_int_equal(h.nregions, 1);
