@@ -52,9 +52,10 @@ static void *benchop_policy_memalign(size_t align, size_t n)
 	return (void *)shref_memalign(model, align, n);
 }
 
-static size_t policy_meta(size_t nslots)
+static size_t policy_meta(size_t nslots, size_t size)
 {
 	(void)nslots;
+	(void)size;
 	return 0;
 }
 

@@ -45,9 +45,9 @@ static void *benchop_sh_memalign(size_t align, size_t n)
 	return sh_memalign(&heap, align, n);
 }
 
-static size_t sh_meta(size_t nslots)
+static size_t sh_meta(size_t nslots, size_t size)
 {
-	return sh_region_meta_bytes(nslots);
+	return sh_region_meta_bytes(nslots, size);
 }
 
 static void sh_bench_stats(struct bench_pool_stats *out)

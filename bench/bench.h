@@ -27,7 +27,7 @@ struct bench_pool_stats {
 	size_t live_bytes;   /* usable bytes of live blocks */
 	size_t free_bytes;   /* bytes in free blocks */
 	size_t largest_free; /* largest free block */
-	size_t meta_bytes;   /* slot array and buckets */
+	size_t meta_bytes;   /* slot array, buckets and free index */
 	size_t live_blocks;
 	size_t free_blocks;
 	size_t misuse; /* bad frees the allocator detected: must stay 0 */
@@ -44,7 +44,8 @@ struct bench_alloc {
 	void *(*realloc)(void *p, size_t n);
 	void *(*memalign)(size_t align, size_t n);
 	/* Pool allocators only, NULL otherwise. */
-	size_t (*meta_bytes)(size_t nslots); /* metadata of a region with nslots slots */
+	/* metadata of a region of size bytes with nslots slots */
+	size_t (*meta_bytes)(size_t nslots, size_t size);
 	void (*stats)(struct bench_pool_stats *out);
 	int (*check)(void); /* full invariant check: 0 if the heap is consistent */
 };

@@ -55,7 +55,7 @@ static bool check_geometry(struct region_check *c)
 {
 	const struct sh_region *r = c->r;
 	uintptr_t slots = (uintptr_t)r->slots;
-	size_t meta = sh_region_meta_bytes(r->nslots);
+	size_t meta = sh_region_meta_bytes(r->nslots, r->end - r->base);
 
 	if (r->arena % SH_GRANULE) {
 		fail(c, SH_I5_ALIGNMENT, SH_NIL, "arena start is not granule aligned");
@@ -75,7 +75,7 @@ static bool check_geometry(struct region_check *c)
 static void count_tags(struct region_check *c)
 {
 	for (uint32_t i = 0; i < c->r->nslots; i++) {
-		uint8_t t = sh_slot_at(c->r, i)->list;
+		uint32_t t = sh_slot_at(c->r, i)->list;
 		if (t > SH_LIST_LIVE) {
 			fail(c, SH_I2_SLOTS, i, "slot carries no valid list tag");
 			continue;
@@ -89,8 +89,7 @@ static void count_tags(struct region_check *c)
 static bool blank(const struct sh_slot *s)
 {
 	return s->off == 0 && s->size == 0 && s->below == SH_NIL && s->above == SH_NIL &&
-	       s->link[1] == SH_NIL && s->parent == SH_PARENT_NIL && s->max == 0 &&
-	       s->height == 0;
+	       s->link[1] == SH_NIL;
 }
 
 static bool check_spare(struct region_check *c)

@@ -55,15 +55,33 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 		PREV(r, next) = prev;
 }
 
-void sh_fs_update(struct sh_region *r, uint32_t i)
+void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t old_size)
 {
 	(void)r;
 	(void)i;
+	(void)old_off;
+	(void)old_size;
 }
 
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, sh_fs_accept accept, void *ctx)
+size_t sh_fs_bytes(uint32_t ngran)
+{
+	(void)ngran;
+	return 0;
+}
+
+void sh_fs_init(struct sh_region *r, void *mem)
+{
+	(void)mem;
+	r->free_root = SH_NIL;
+}
+
+uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+		    sh_fs_accept accept, void *ctx)
 {
 	uint32_t i = r->free_root;
+
+	(void)step;
+	(void)first;
 
 	while (i != SH_NIL && (sh_slot_at(r, i)->size < gran || !accept(r, i, ctx)))
 		i = NEXT(r, i);

@@ -39,12 +39,22 @@ static uint32_t buckets_for(size_t nslots)
 	return b;
 }
 
-size_t sh_region_meta_bytes(size_t nslots)
+/* Slot array and buckets. */
+static size_t slot_bytes(size_t nslots)
 {
+	return nslots * sizeof(struct sh_slot) + (size_t)buckets_for(nslots) * sizeof(uint32_t);
+}
+
+size_t sh_region_meta_bytes(size_t nslots, size_t size)
+{
+	size_t g = size / SH_GRANULE;
+
 	if (nslots == 0 || nslots > SH_MAX_SLOTS ||
 	    nslots > (SIZE_MAX / 2) / (sizeof(struct sh_slot) + sizeof(uint32_t)))
 		return 0;
-	return nslots * sizeof(struct sh_slot) + (size_t)buckets_for(nslots) * sizeof(uint32_t);
+	/* Past SH_MAX_ARENA_GRANULES the region is refused (SH_ETOOBIG) whatever its index. */
+	return slot_bytes(nslots) +
+	       sh_fs_bytes(g > SH_MAX_ARENA_GRANULES ? SH_MAX_ARENA_GRANULES : (uint32_t)g);
 }
 
 int sh_init(struct sh_heap *h)
@@ -74,9 +84,6 @@ static void spare_give(struct sh_region *r, uint32_t i)
 	s->off = 0;
 	s->size = 0;
 	s->below = s->above = s->link[1] = SH_NIL;
-	sh_set_parent(s, SH_NIL);
-	s->max = 0;
-	s->height = 0;
 	s->link[0] = r->spare;
 	r->spare = i;
 	r->nspare++;
@@ -191,7 +198,7 @@ static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslo
 	s->below = s->above = SH_NIL;
 	s->list = SH_LIST_FREE;
 	r->first = 0;
-	r->free_root = SH_NIL;
+	sh_fs_init(r, r->buckets + r->nbuckets);
 	sh_fs_insert(r, 0);
 	r->nfree = 1;
 	r->free_gran = r->ngran;
@@ -209,7 +216,7 @@ int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots)
 	/* The region's last byte must be addressable, not its end: a region may end exactly at
 	 * the top of the address space, and e is then 0. Below, positions are offsets from b. */
 	uintptr_t b = (uintptr_t)base;
-	size_t meta = sh_region_meta_bytes(nslots);
+	size_t meta = sh_region_meta_bytes(nslots, size);
 	if (meta == 0 || (size != 0 && size - 1 > UINTPTR_MAX - b))
 		return SH_ETOOBIG;
 	uintptr_t e = b + size;
@@ -299,13 +306,14 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
 			r->nfree--;
 			return make_live(r, fi);
 		}
+		uint32_t old_size = f->size;
 		li = spare_take(r);
 		chain_before(r, fi, li);
 		slot(r, li)->off = at;
 		slot(r, li)->size = gran;
 		f->off = at + gran;
 		f->size = tail;
-		sh_fs_update(r, fi);
+		sh_fs_update(r, fi, at, old_size);
 		return make_live(r, li);
 	}
 
@@ -314,8 +322,9 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
 	struct sh_slot *l = slot(r, li);
 	l->off = at;
 	l->size = gran;
+	uint32_t old_size = f->size;
 	f->size = at - f->off;
-	sh_fs_update(r, fi);
+	sh_fs_update(r, fi, f->off, old_size);
 	if (tail) {
 		if (r->spare == SH_NIL) {
 			l->size += tail;
@@ -429,7 +438,11 @@ void *sh_memalign_in(struct sh_heap *h, unsigned region_mask, size_t align, size
 		struct sh_region *r = &h->region[i];
 		if (!(region_mask & (1u << i)))
 			continue;
-		uint32_t fi = sh_fs_scan(r, c.gran, accept_aligned, &c);
+		/* Granule offsets whose address is a multiple of c.align: first + k * step. */
+		uintptr_t mis = r->arena & (c.align - 1);
+		uint32_t fi =
+			sh_fs_scan(r, c.gran, c.align / SH_GRANULE,
+				   (mis ? c.align - mis : 0) / SH_GRANULE, accept_aligned, &c);
 		if (fi != SH_NIL)
 			return carve(r, fi, c.at, c.gran);
 	}
@@ -482,6 +495,7 @@ static void release(struct sh_region *r, uint32_t bi)
 
 	if (is_free(r, lo)) {
 		struct sh_slot *l = slot(r, lo);
+		uint32_t old_size = l->size;
 		l->size += b->size;
 		chain_unlink(r, bi);
 		spare_give(r, bi);
@@ -492,14 +506,15 @@ static void release(struct sh_region *r, uint32_t bi)
 			spare_give(r, hi);
 			r->nfree--;
 		}
-		sh_fs_update(r, lo);
+		sh_fs_update(r, lo, l->off, old_size);
 	} else if (is_free(r, hi)) {
 		struct sh_slot *u = slot(r, hi);
+		uint32_t old_off = u->off, old_size = u->size;
 		u->off = b->off;
 		u->size += b->size;
 		chain_unlink(r, bi);
 		spare_give(r, bi);
-		sh_fs_update(r, hi);
+		sh_fs_update(r, hi, old_off, old_size);
 	} else {
 		b->list = SH_LIST_FREE;
 		sh_fs_insert(r, bi);
@@ -545,9 +560,10 @@ static void shrink_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 		return;
 	if (is_free(r, b->above)) {
 		struct sh_slot *u = slot(r, b->above);
+		uint32_t old_off = u->off, old_size = u->size;
 		u->off -= cut;
 		u->size += cut;
-		sh_fs_update(r, b->above);
+		sh_fs_update(r, b->above, old_off, old_size);
 	} else if (r->spare != SH_NIL) {
 		uint32_t ti = spare_take(r);
 		chain_after(r, bi, ti);
@@ -579,9 +595,10 @@ static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 		spare_give(r, ui);
 		r->nfree--;
 	} else {
+		uint32_t old_off = u->off, old_size = u->size;
 		u->off += need;
 		u->size -= need;
-		sh_fs_update(r, ui);
+		sh_fs_update(r, ui, old_off, old_size);
 	}
 	b->size = gran;
 	r->live_gran += need;

@@ -24,7 +24,7 @@
  * The result depends only on the set of entries, not on their order. Normalization is a
  * sweep over the entries' boundaries: O(n^2) for n entries, no scratch memory.
  *
- * Placement (sh_place) puts a heap footprint (arena, slot array and buckets together) at the
+ * Placement (sh_place) puts a heap footprint (arena, slot array, buckets and free index) at the
  * top of the highest RAM range below a limit that can hold it, 4 KiB aligned.
  *
  * Nothing here uses libc: only <stddef.h>, <stdint.h>, <stdbool.h>.
@@ -293,9 +293,10 @@ struct sh_placement {
 };
 
 /*
- * Chooses where a heap footprint of size bytes (arena, slot array and buckets together)
- * goes. The slot count does not enter: it only decides how the footprint is split between
- * metadata and arena, which sh_add_region checks (SH_ETOOSMALL) when the region is added.
+ * Chooses where a heap footprint of size bytes (arena, slot array, buckets and free index
+ * together) goes. The slot count does not enter: it and the size decide how the footprint is
+ * split between metadata (sh_region_meta_bytes) and arena, which sh_add_region checks
+ * (SH_ETOOSMALL) when the region is added.
  * The size is rounded up to SH_PLACE_ALIGN; RAM ranges of the normalized map m are
  * clipped at limit (exclusive; SH_PLACE_LIMIT_4G for 32-bit payloads, SH_MEM_TOP for none),
  * the exclusions excl[0 .. nexcl) (any order, may overlap, any type) are cut out of them, and the

@@ -15,12 +15,15 @@
  * fit) and split at its low end; a remainder needs a spare slot, without one the whole block
  * is handed out; free merges at once with free neighbours.
  *
- * Costs, with n the number of free blocks in a region and R the number of regions:
- * malloc, calloc, free, realloc: O(R + log n) (free: O(1) expected hash look-up, O(log n)
- * to update the free index); memalign: O(R + k log n), k the number of free blocks large
- * enough but with no fitting aligned start before the one chosen. The SH_LINEAR build
- * keeps the original design, a sorted free list walked to find a fit and, on free, to find
- * the free neighbours: every one of those becomes O(R + n).
+ * Costs, with G the granules of a region's arena and R the number of regions: the free
+ * index is a tree of maxima of fixed shape over the arena, h = 1 + ceil(log16(G / 64))
+ * levels (at most 8), so malloc, calloc, free and realloc are O(R + 16 h + 64) whatever the
+ * number of blocks (free adds an O(1) expected hash look-up); memalign walks the same index
+ * in address order, passing over every entry whose maximum cannot hold the request from the
+ * nearest aligned start: O(R + k (16 h + 32)), k the leaves before the one chosen that pass
+ * that test yet hold no fit (at most G / 64). The SH_LINEAR build keeps the original
+ * design, a sorted free list walked to find a fit and, on free, to find the free neighbours:
+ * every one of those becomes O(R + n) with n the free blocks.
  *
  * Not thread-safe: callers serialise access to one heap.
  */
@@ -50,16 +53,24 @@
 
 #define SH_ALL_REGIONS (~0u) /* region mask naming every region */
 
-/* Bytes of one slot, on every target: block offset and size, address neighbours, free-tree
- * children and subtree maximum (uint32_t each), then a 24-bit free-tree parent, the list tag
- * and the tree height packed in one word. */
-#define SH_SLOT_BYTES 32u
-/* Most slots one region can have: slot indices fit 24 bits, with one value meaning "none". */
+/* Bytes of one slot, on every target: block offset and size, address neighbours, two links
+ * and the list tag (uint32_t each). */
+#define SH_SLOT_BYTES 28u
+/* Most slots one region can have. */
 #define SH_MAX_SLOTS 0xffffffu
 
 /* Largest arena, in granules: offsets and sizes are 32-bit granule counts, and this bound
  * keeps offset + size from overflowing (32 GiB per region with 16-byte granules). */
 #define SH_MAX_ARENA_GRANULES 0x7fffffffu
+
+/* Shape of the free index (not SH_LINEAR): leaves of SH_INDEX_LEAF granules, levels of
+ * maxima with SH_INDEX_FAN entries per group, at most SH_INDEX_LEVELS levels for the largest
+ * arena (2^25 leaves: 2^25, 2^21, ..., 2, 1). */
+#define SH_INDEX_LEAF_SHIFT 6
+#define SH_INDEX_LEAF (1u << SH_INDEX_LEAF_SHIFT)
+#define SH_INDEX_FAN_SHIFT 4
+#define SH_INDEX_FAN (1u << SH_INDEX_FAN_SHIFT)
+#define SH_INDEX_LEVELS 8
 
 /* Error codes. 0 is success; every failure has its own code. */
 enum sh_error {
@@ -92,7 +103,7 @@ struct sh_region {
 	uint32_t nslots;    /* slots in the slot array */
 	uint32_t nbuckets;  /* hash buckets, a power of two */
 	uint32_t spare;	    /* head of the spare slot list */
-	uint32_t free_root; /* free index: tree root, or list head when SH_LINEAR */
+	uint32_t free_root; /* free list head when SH_LINEAR */
 	uint32_t first;	    /* slot of the block at arena offset 0 */
 	uint32_t nspare;    /* counters kept by every operation, checked by sh_check (I7) */
 	uint32_t nfree;
@@ -101,6 +112,13 @@ struct sh_region {
 	uint32_t live_gran;
 	struct sh_slot *slots;
 	uint32_t *buckets;
+	/* Free index (not SH_LINEAR), after the buckets: a chain head per leaf, then the maxima,
+	 * level by level from the leaves up; where each level starts. */
+	uint32_t *fs_head;
+	uint32_t *fs_max;
+	uint32_t fs_nleaves;
+	uint32_t fs_nlevels;
+	uint32_t fs_level[SH_INDEX_LEVELS];
 };
 
 /* A heap. Complete so that it can live in static storage; initialise with sh_init(). */
@@ -114,11 +132,13 @@ struct sh_heap {
 	void *hook_ctx;
 };
 
-/* Returns the bytes of region metadata (slot array plus buckets) for nslots slots, before the
- * arena is aligned to SH_GRANULE: a region of size S at base B has its arena at
- * round_up(B + sh_region_meta_bytes(nslots), SH_GRANULE). 0 if nslots is 0 or above
- * SH_MAX_SLOTS. */
-size_t sh_region_meta_bytes(size_t nslots);
+/* Returns the bytes of metadata at the low end of a region of size bytes with nslots slots
+ * (slot array, buckets and, unless SH_LINEAR, the free index, sized for an arena of
+ * size / SH_GRANULE granules), before the arena is aligned to SH_GRANULE: a region of size S
+ * at base B has its arena at A = round_up(B + sh_region_meta_bytes(nslots, S), SH_GRANULE)
+ * and round_down(B + S - A, SH_GRANULE) arena bytes. 0 if nslots is 0 or above
+ * SH_MAX_SLOTS. Never decreases as size grows. */
+size_t sh_region_meta_bytes(size_t nslots, size_t size);
 
 /* Makes h an empty heap with no regions. Returns SH_EINVAL if h is NULL, else 0. O(1). */
 int sh_init(struct sh_heap *h);
@@ -239,7 +259,7 @@ struct sh_check_report {
 /* Walks every region and verifies invariants I1-I7 without trusting any link: every walk is
  * bounded, so a corrupted heap cannot make it loop or read outside the slot arrays. Returns 0
  * if all hold, else SH_ECORRUPT with the first failure in *r (r may be NULL). Always
- * compiled; O(slots + buckets) per region, recursion depth O(log n). */
+ * compiled; O(slots + buckets + index entries) per region, no recursion. */
 int sh_check(const struct sh_heap *h, struct sh_check_report *r);
 
 /* Name of an error code or invariant, for messages ("SH_EBADPTR", "I3 consolidation").

@@ -493,7 +493,7 @@ static void *map_phys(void *ctx, uint64_t phys, uint64_t size)
 static int region_want(const void *base, size_t size, size_t nslots, unsigned nregions)
 {
 	uintptr_t lo = (uintptr_t)base, pad;
-	size_t meta = nslots ? sh_region_meta_bytes(nslots) : 0;
+	size_t meta = nslots ? sh_region_meta_bytes(nslots, size) : 0;
 
 	if (nslots == 0)
 		return SH_EINVAL;

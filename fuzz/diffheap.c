@@ -2,7 +2,7 @@
 /*
  * The differential engine (see diffheap.h). Layout of the host pool, bottom-up:
  *
- *   pool | gap | misalign | meta (slots, buckets) | pad | arena ............ | tail | gap | ...
+ *   pool | gap | misalign | meta (slots, buckets, index) | pad | arena ..... | tail | gap | ...
  *                ^ region base                           ^ round_up(base + meta, G)
  *
  * Every live block the engine hands out holds the pattern of its id: a window of a
@@ -542,10 +542,19 @@ void dh_begin(struct diffheap *d, bool topdown)
 
 size_t dh_region_bytes(const struct ops_region *r)
 {
-	size_t meta = r->nslots ? sh_region_meta_bytes(r->nslots) : 0;
-	size_t pad = (size_t)(round_up(r->misalign + meta, G) - (r->misalign + meta));
+	size_t want = (size_t)r->arena_gran * G + r->tail, size = want, next;
 
-	return meta + pad + (size_t)r->arena_gran * G + r->tail;
+	/* The metadata grows with the region (the free index covers it), so the size is the
+	 * least fixed point of size = meta(size) + pad + arena + tail: each step can only grow,
+	 * and meta is bounded. */
+	for (;;) {
+		size_t meta = r->nslots ? sh_region_meta_bytes(r->nslots, size) : 0;
+		size_t pad = (size_t)(round_up(r->misalign + meta, G) - (r->misalign + meta));
+		next = meta + pad + want;
+		if (next == size)
+			return size;
+		size = next;
+	}
 }
 
 int dh_add_region(struct diffheap *d, size_t size, size_t nslots, size_t misalign, size_t gap)
@@ -571,7 +580,7 @@ int dh_add_region(struct diffheap *d, size_t size, size_t nslots, size_t misalig
 	base = pool + off;
 
 	/* What the header promises for this region. */
-	meta = nslots ? sh_region_meta_bytes(nslots) : 0;
+	meta = nslots ? sh_region_meta_bytes(nslots, size) : 0;
 	arena = round_up(base + meta, G);
 	if (nslots == 0)
 		want = SH_EINVAL;
@@ -639,7 +648,7 @@ int dh_adopt(struct diffheap *d)
 		if (sh_region_info(&d->heap, i, &info) != 0)
 			break;
 		base = (uintptr_t)info.base;
-		meta = sh_region_meta_bytes(info.nslots);
+		meta = sh_region_meta_bytes(info.nslots, info.size);
 		arena = round_up(base + meta, G);
 		if (meta == 0 || (uintptr_t)info.arena != arena ||
 		    info.arena_size != round_down(base + info.size - arena, G) ||

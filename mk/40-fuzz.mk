@@ -19,7 +19,7 @@
 #   make replay                   every corpus file through its target (check-replay)
 #   make triage CRASH=file [TARGET=ops_differential] [NAME=name]
 #   make corpus-merge             fold new inputs from $(FUZZ_WORK) into corpus/
-#   make coverage                 line/branch coverage of core/ and ref/ by the corpus
+#   make coverage                 line/branch coverage of core/ by unit tests and corpus
 #   make sh-trace                 $(O)/sh-trace: bytes <-> text traces, step-by-step runs
 
 CORE_DIR ?= core
@@ -176,9 +176,11 @@ triage:
 		bash scripts/triage.sh
 corpus-merge:
 	@$(FUZZ_ENV) bash scripts/corpus-merge.sh
-coverage: fuzz-build-cov
-	@$(FUZZ_ENV) LLVM_PROFDATA="$(LLVM_PROFDATA)" LLVM_COV="$(LLVM_COV)" \
-		bash scripts/coverage.sh
+# core/ only, unit tests plus corpus, default and SH_LINEAR builds, against
+# tests/coverage/thresholds.txt (scripts/coverage.py; COVERAGE_WORK=1 adds the work corpus).
+coverage: | deps-base deps-fuzz
+	@O=$(O) CLANG=$(CLANG) LLVM_PROFDATA="$(LLVM_PROFDATA)" LLVM_COV="$(LLVM_COV)" \
+		$(PYTHON) scripts/coverage.py $(if $(filter 1,$(COVERAGE_WORK)),--work)
 
 CHECK_STEPS += check-soak check-replay check-replay-linear check-replay-tiny
 HELP += "  fuzz                differential fuzzing campaign (FUZZ_SECONDS= ENGINE=libfuzzer|afl JOBS= TARGETS=)"
@@ -188,7 +190,7 @@ HELP += "  check-replay-tiny   ops_differential inputs with tiny regions (TINY=1
 HELP += "  check-soak          deterministic differential soak (1M+ ops), default and SH_LINEAR, and --tiny"
 HELP += "  triage CRASH=f      minimize a crash, turn it into a trace, add it to corpus/regressions"
 HELP += "  corpus-merge        add the inputs of $(FUZZ_WORK) that grow coverage to corpus/"
-HELP += "  coverage            coverage of core/ and ref/ by the corpus ($(O)/coverage/)"
+HELP += "  coverage            core/ line and branch coverage by unit tests + corpus, vs thresholds"
 HELP += "  sh-trace            $(O)/sh-trace: convert, run, dump and draw traces"
 HELP += "  fuzz-build-KIND     build every target as libfuzzer, afl, replay or cov"
 HELP += "  (CORE_DIR=dir builds fuzz targets, replay and sh-trace from another core copy)"

@@ -56,6 +56,8 @@ function goal(what, target, measured, ok) {
 	ngoals++
 	if (ok != "" && !ok)
 		nmissed++
+	if (ok == "")
+		nunmeasured++
 }
 
 END {
@@ -74,63 +76,76 @@ END {
 
 	print "## Summary"
 	print ""
-	print "Goals of the allocator (issue 6), measured by this run:"
+	print "Goals of the allocator (issue 14), measured by this run:"
 	print ""
 	print "| goal | target | measured | verdict |"
 	print "|---|---|---|---|"
+	w = "rand-small"
+	if (has(w, "slotheap", "instr_per_call")) {
+		x = num(w, "slotheap", "instr_per_call")
+		goal("instructions per call, random 8-512 B, 10,000 live (callgrind)", "≤ 150", sprintf("%.1f", x), x <= 150)
+	} else
+		goal("instructions per call, random 8-512 B, 10,000 live (callgrind)", "≤ 150", "n/a", "")
+	Gtarget["rand-small"] = 2.5
+	Gtarget["rand-large"] = 0.2
 	for (i = 1; i <= 2; i++) {
 		w = W[i]
-		if (has(w, "slotheap", "ns_per_call") && has(w, "slotheap-linear", "ns_per_call")) {
-			r = num(w, "slotheap-linear", "ns_per_call") / num(w, "slotheap", "ns_per_call")
-			goal("faster than the linear build, " w " (10,000 live)", "≥ 100×", ratio(r), r >= 100)
-		} else
-			goal("faster than the linear build, " w, "≥ 100×", "n/a", "")
-	}
-	for (i = 1; i <= 2; i++) {
-		w = W[i]
+		t = sprintf("≤ %.1f×", Gtarget[w])
 		if (has(w, "slotheap", "ns_per_call") && has(w, "glibc", "ns_per_call")) {
 			r = num(w, "slotheap", "ns_per_call") / num(w, "glibc", "ns_per_call")
-			goal("ns per call against glibc, " w, "≤ 1.5×", ns(num(w, "slotheap", "ns_per_call")) " ns = " ratio(r), r <= 1.5)
+			goal("ns per call against glibc, " w, t, ns(num(w, "slotheap", "ns_per_call")) " ns = " ratio(r), r <= Gtarget[w])
 		} else
-			goal("ns per call against glibc, " w, "≤ 1.5×", "n/a", "")
+			goal("ns per call against glibc, " w, t, "n/a", "")
 	}
-	for (i = 1; i <= 2; i++) {
-		w = W[i]
-		if (has(w, "slotheap", "instr_per_call")) {
-			x = num(w, "slotheap", "instr_per_call")
-			goal("instructions per call, " w, "< 110", sprintf("%.1f", x), x < 110)
-		} else
-			goal("instructions per call, " w, "< 110", "n/a", "")
-	}
+	w = "rand-small"
+	if (has(w, "slotheap", "ns_per_call") && has(w, "slotheap-linear", "ns_per_call")) {
+		r = num(w, "slotheap-linear", "ns_per_call") / num(w, "slotheap", "ns_per_call")
+		x = has(w, "slotheap-linear", "instr_per_call") && has(w, "slotheap", "instr_per_call") ? sprintf(" (%s in instructions)", ratio(num(w, "slotheap-linear", "instr_per_call") / num(w, "slotheap", "instr_per_call"))) : ""
+		goal("speedup over the SH_LINEAR build, " w " (10,000 live)", "≥ 100×", ratio(r) x, r >= 100)
+	} else
+		goal("speedup over the SH_LINEAR build, " w, "≥ 100×", "n/a", "")
 	split("lat-rand lat-mixed", L, " ")
 	Ldesc["lat-rand"] = "malloc/free"
 	Ldesc["lat-mixed"] = "malloc/free/realloc/memalign"
 	for (i = 1; i <= 2; i++) {
 		w = L[i]
-		if (has(w, "slotheap", "max_ns")) {
+		if (has(w, "slotheap", "max_ns") && has(w, "slotheap", "p999_ns")) {
 			x = num(w, "slotheap", "max_ns")
-			goal("slowest call at 100,000 live, " Ldesc[w] " (filtered; p99.9; raw max)", "≤ 1,000 ns",
-			    ns(x) " ns; " ns(num(w, "slotheap", "p999_ns")) " ns; " ns(num(w, "slotheap", "max_ns_raw")) " ns", x <= 1000)
+			y = num(w, "slotheap", "p999_ns")
+			goal("slowest call / p99.9 at 100,000 live, " Ldesc[w] " (preemption filtered; raw max)", "≤ 1,000 / ≤ 300 ns",
+			    ns(x) " / " ns(y) " ns; " ns(num(w, "slotheap", "max_ns_raw")) " ns", x <= 1000 && y <= 300)
 		} else
-			goal("slowest call at 100,000 live, " Ldesc[w], "≤ 1,000 ns", "n/a", "")
+			goal("slowest call / p99.9 at 100,000 live, " Ldesc[w], "≤ 1,000 / ≤ 300 ns", "n/a", "")
 	}
+	if (has("memalign", "slotheap", "instr_per_call") && has("rand-small", "slotheap", "instr_per_call")) {
+		x = num("memalign", "slotheap", "instr_per_call")
+		r = x / num("rand-small", "slotheap", "instr_per_call")
+		goal("memalign instructions per call (align 16-4096)", "≤ 3× malloc's", sprintf("%.0f = %s rand-small's", x, ratio(r)), r <= 3)
+	} else
+		goal("memalign instructions per call", "≤ 3× malloc's", "n/a", "")
+	if (has("meta", "slotheap", "bytes_per_live_block")) {
+		x = num("meta", "slotheap", "bytes_per_live_block")
+		goal("metadata bytes per live block, rand-small's provisioning (slots, buckets, index)", "≤ 32",
+		    sprintf("%.1f (index %.1f)", x, num("meta", "slotheap", "index_bytes_per_live_block")), x <= 32)
+	} else
+		goal("metadata bytes per live block", "≤ 32", "n/a", "")
 	split("churn-256K churn-64M", C, " ")
 	Cdesc["churn-256K"] = "256 KiB pool, 8-512 B"
 	Cdesc["churn-64M"] = "64 MiB pool, 8-64 KiB"
-	Ctarget["churn-256K"] = 0.90
-	Ctarget["churn-64M"] = 0.96
+	Ctarget["churn-256K"] = 0.88
+	Ctarget["churn-64M"] = 0.995
 	for (i = 1; i <= 2; i++) {
 		w = C[i]
-		if (has(w, "slotheap", "live_share")) {
+		if (has(w, "slotheap", "live_share") && has(w, "policy-ceiling", "live_share")) {
 			x = num(w, "slotheap", "live_share")
-			ceil = has(w, "policy-ceiling", "live_share") ? sprintf("; policy ceiling %.3f", num(w, "policy-ceiling", "live_share")) : ""
-			goal("churn, " Cdesc[w] ": live user bytes / pool", sprintf("≥ %.2f", Ctarget[w]),
-			    sprintf("%.3f (%d slots%s)", x, num(w, "slotheap", "nslots"), ceil), x >= Ctarget[w])
+			c = num(w, "policy-ceiling", "live_share")
+			goal("churn, " Cdesc[w] ": share of the policy ceiling", sprintf("≥ %.3f", Ctarget[w]),
+			    sprintf("%.3f (%.3f / %.3f, %d slots)", x / c, x, c, num(w, "slotheap", "nslots")), x / c >= Ctarget[w])
 		} else
-			goal("churn, " Cdesc[w], sprintf("≥ %.2f", Ctarget[w]), "n/a", "")
+			goal("churn, " Cdesc[w] ": share of the policy ceiling", sprintf("≥ %.3f", Ctarget[w]), "n/a", "")
 	}
 	print ""
-	printf "%d of %d goals met.\n", ngoals - nmissed, ngoals
+	printf "%d of %d goals met (%d not measured).\n", ngoals - nmissed - nunmeasured, ngoals, nunmeasured
 	print ""
 
 	print "## Overview"
@@ -258,7 +273,8 @@ END {
 	print ""
 	print "Peak RSS: growth of the resident set of a fresh process running the workload with every byte"
 	print "of every block written (pool allocators: the pool pages touched, slots included). Metadata of"
-	print "slotheap: slot array and hash buckets for " v["meta", "slotheap", "nslots"] " slots (2 × live + 3: enough for any heap state),"
+	print "slotheap: slot array and hash buckets for " v["meta", "slotheap", "nslots"] " slots (2 × live + 3: enough for any heap state)"
+	print "and, but for slotheap-linear, the free index of rand-small's " mib(v["setup", "all", "rand_small_pool"] + 0) " MiB pool (" cell("meta", "slotheap", "index_bytes_per_live_block", "x") " B per live block),"
 	print "per slot and per live block; slots in use = (live + free blocks) / live blocks at the end of"
 	print "rand-small, what a tighter slot count could get down to. glibc keeps an 8-byte header in every chunk (documented, not"
 	print "measured here); jemalloc and mimalloc keep theirs per page or slab: n/a."

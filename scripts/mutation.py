@@ -30,7 +30,7 @@ that does not compile at all is "stillborn" and does not count), corpus replay, 
 memory-table check (memory-table files only), then --fuzz-seconds of libFuzzer from the
 committed corpus on each fuzz target whose corpus runs code of the mutated file (from
 $O/bugs/reach/, written by make bugs; every target when absent). SH_LINEAR-only code
-(freeset_linear.c) is checked by the SH_LINEAR steps only, the tree (freeset_tree.c) by the
+(freeset_linear.c) is checked by the SH_LINEAR steps only, the index (freeset_index.c) by the
 others. Every step has a time limit; a mutant that hangs a step is killed by it.
 
 Score = killed / (killed + survived). Results: $O/mutation/mutants.csv and report.txt, with
@@ -182,8 +182,6 @@ def candidates(line, mask, fname):
     # Swapped links.
     swaps = [(r"link\[0\]", "link[1]"), (r"link\[1\]", "link[0]"), (r"\bbelow\b", "above"),
              (r"\babove\b", "below")]
-    if fname == "freeset_tree.c":
-        swaps += [(r"\bL\(", "R("), (r"\bR\(", "L(")]
     if fname == "freeset_linear.c":
         swaps += [(r"\bNEXT\(", "PREV("), (r"\bPREV\(", "NEXT(")]
     for pat, rep in swaps:
@@ -291,7 +289,7 @@ def steps_for(fname):
     if fname == "freeset_linear.c":
         return ["check-unit-linear", "check-soak"]
     s = [x for x in STEPS if not (x == "check-memmap" and fname not in MEMMAP_FILES)]
-    if fname == "freeset_tree.c":
+    if fname == "freeset_index.c":
         s.remove("check-unit-linear")
     return s
 

@@ -82,45 +82,22 @@ static unsigned free_blocks(const struct sh_region *r, uint32_t *out, unsigned c
 }
 
 #if !SH_LINEAR
-static uint32_t build_tree(struct sh_region *r, const uint32_t *f, int lo, int hi)
+/* Entries of all levels of the index's maxima. */
+static uint32_t index_entries(const struct sh_region *r)
 {
-	struct sh_slot *s;
-	uint32_t hl = 0, hr = 0;
-	int mid;
-
-	if (lo > hi)
-		return SH_NIL;
-	mid = lo + (hi - lo) / 2;
-	s = &r->slots[f[mid]];
-	s->link[0] = build_tree(r, f, lo, mid - 1);
-	s->link[1] = build_tree(r, f, mid + 1, hi);
-	sh_set_parent(s, SH_NIL);
-	s->max = s->size;
-	if (s->link[0] != SH_NIL) {
-		sh_set_parent(&r->slots[s->link[0]], f[mid]);
-		hl = r->slots[s->link[0]].height;
-		if (r->slots[s->link[0]].max > s->max)
-			s->max = r->slots[s->link[0]].max;
-	}
-	if (s->link[1] != SH_NIL) {
-		sh_set_parent(&r->slots[s->link[1]], f[mid]);
-		hr = r->slots[s->link[1]].height;
-		if (r->slots[s->link[1]].max > s->max)
-			s->max = r->slots[s->link[1]].max;
-	}
-	s->height = (1 + (hl > hr ? hl : hr)) & 63u;
-	return f[mid];
+	return r->fs_level[r->fs_nlevels - 1] + SH_INDEX_FAN;
 }
 #endif
 
 /*
- * Rebuilds the free index from the free blocks the address chain holds: a tree split at the
- * middle (balanced, maxima and heights exact) or, with SH_LINEAR, the sorted list.
+ * Rebuilds the free index from the free blocks the address chain holds, the slow way: with
+ * SH_LINEAR the sorted list; otherwise each leaf's chain in address order, each leaf's
+ * maximum, then each level's maxima from the level below (padding zero).
  */
 static void rebuild_index(struct sh_region *r)
 {
-	uint32_t f[64];
-	unsigned n = free_blocks(r, f, 64);
+	uint32_t f[256];
+	unsigned n = free_blocks(r, f, 256);
 
 #if SH_LINEAR
 	r->free_root = n ? f[0] : SH_NIL;
@@ -129,7 +106,26 @@ static void rebuild_index(struct sh_region *r)
 		r->slots[f[k]].link[1] = k > 0 ? f[k - 1] : SH_NIL;
 	}
 #else
-	r->free_root = build_tree(r, f, 0, (int)n - 1);
+	for (uint32_t j = 0; j < r->fs_nleaves; j++)
+		r->fs_head[j] = SH_NIL;
+	for (uint32_t j = 0; j < index_entries(r); j++)
+		r->fs_max[j] = 0;
+	for (unsigned k = n; k-- > 0;) {
+		struct sh_slot *s = &r->slots[f[k]];
+		uint32_t leaf = s->off / SH_INDEX_LEAF;
+
+		s->link[0] = r->fs_head[leaf];
+		r->fs_head[leaf] = f[k];
+		if (s->size > r->fs_max[leaf])
+			r->fs_max[leaf] = s->size;
+	}
+	for (uint32_t lv = 1; lv < r->fs_nlevels; lv++)
+		for (uint32_t j = r->fs_level[lv - 1]; j < r->fs_level[lv]; j++) {
+			uint32_t *up = &r->fs_max[r->fs_level[lv] +
+						  (j - r->fs_level[lv - 1]) / SH_INDEX_FAN];
+			if (r->fs_max[j] > *up)
+				*up = r->fs_max[j];
+		}
 #endif
 }
 
@@ -562,7 +558,7 @@ static void test_i2_spare_slot_not_blank(void **state)
 	s = r->slots[r->spare].link[0];
 	keep = r->slots[s];
 	/* Each field a spare slot must have cleared, set in turn. */
-	for (unsigned field = 0; field < 8; field++) {
+	for (unsigned field = 0; field < 5; field++) {
 		struct sh_slot *t = &r->slots[s];
 		switch (field) {
 		case 0:
@@ -577,17 +573,8 @@ static void test_i2_spare_slot_not_blank(void **state)
 		case 3:
 			t->above = 0;
 			break;
-		case 4:
-			t->link[1] = 0;
-			break;
-		case 5:
-			sh_set_parent(t, 0);
-			break;
-		case 6:
-			t->max = 1;
-			break;
 		default:
-			t->height = 1;
+			t->link[1] = 0;
 			break;
 		}
 		EXPECT_CORRUPT_AT(&h, SH_I2_SLOTS, 0, s);
@@ -721,7 +708,7 @@ static void test_i5_arena_misaligned(void **state)
 {
 	struct sh_heap h;
 	const size_t nslots = 8;
-	const size_t meta = sh_region_meta_bytes(nslots);
+	const size_t meta = sh_region_meta_bytes(nslots, 4096);
 	unsigned char *base = th_mem[1];
 	struct sh_region_info ri;
 
@@ -760,136 +747,205 @@ static void test_i5_memalign_keeps_heap_valid(void **state)
 /* ---- I6 free index --------------------------------------------------------------------- */
 
 #if !SH_LINEAR
-static void test_i6_tree_max_wrong(void **state)
+/* A region of TH_MAX_GRAN granules (64 leaves, three levels) with free blocks in leaves 0, 1,
+ * 5 and 40 and the last one from granule 2600 to the end; everything else live. Returns the
+ * free blocks' slots in address order through f. */
+static void spread_free(struct sh_heap *h, uint32_t f[5])
 {
-	struct sh_heap h;
+	static const size_t at[] = {3, 70, 330, 2560, 2600};
+	unsigned char *a;
 	struct sh_region *r;
-	uint32_t root, leaf;
 
-	(void)state;
-	five_free(&h);
-	r = reg(&h, 0);
-	rebuild_index(r);
-	root = r->free_root;
-	r->slots[root].max += 1;
-	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, root);
-	r->slots[root].max -= 2;
-	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, root);
-	r->slots[root].max += 1;
-	CHECK_HEAP(&h);
-	/* A leaf's maximum below its own size. */
-	for (leaf = root; r->slots[leaf].link[0] != SH_NIL;)
-		leaf = r->slots[leaf].link[0];
-	r->slots[leaf].max = r->slots[leaf].size - 1;
-	if (r->slots[leaf].max == 0)
-		r->slots[leaf].max = r->slots[leaf].size + 1;
-	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, leaf);
-}
-
-static void test_i6_tree_height_wrong(void **state)
-{
-	struct sh_heap h;
-	struct sh_region *r;
-	uint32_t root;
-
-	(void)state;
-	five_free(&h);
-	r = reg(&h, 0);
-	rebuild_index(r);
-	root = r->free_root;
-	assert_int_equal(r->slots[root].height, 3);
-	r->slots[root].height = 4;
-	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, root);
-}
-
-static void test_i6_tree_order_wrong(void **state)
-{
-	struct sh_heap h;
-	struct sh_region *r;
-	uint32_t root, t;
-
-	(void)state;
-	five_free(&h);
-	r = reg(&h, 0);
-	rebuild_index(r);
-	root = r->free_root;
-	/* Mirrored children: heights and maxima still hold, the address order does not. */
-	t = r->slots[root].link[0];
-	r->slots[root].link[0] = r->slots[root].link[1];
-	r->slots[root].link[1] = t;
-	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
-}
-
-static void test_i6_tree_out_of_balance(void **state)
-{
-	struct sh_heap h;
-	struct sh_region *r;
-	uint32_t f[8];
-	unsigned n;
-
-	(void)state;
-	five_free(&h);
-	r = reg(&h, 0);
-	n = free_blocks(r, f, 8);
-	assert_int_equal(n, 5);
-	/* A right-leaning chain of the five blocks, with exact heights and maxima. */
-	r->free_root = f[0];
-	for (unsigned k = 0; k < n; k++) {
-		struct sh_slot *s = &r->slots[f[k]];
-
-		s->link[0] = SH_NIL;
-		s->link[1] = k + 1 < n ? f[k + 1] : SH_NIL;
-		sh_set_parent(s, k > 0 ? f[k - 1] : SH_NIL);
-		s->height = (n - k) & 63u;
-		s->max = 24;
+	th_reset();
+	th_init(h);
+	a = th_add(h, 0, TH_MAX_GRAN, 32);
+	r = reg(h, 0);
+	assert_int_equal(r->fs_nleaves, TH_MAX_GRAN / SH_INDEX_LEAF);
+	assert_int_equal(r->fs_nlevels, 3);
+	/* Live blocks up to 2600, split where the free ones go, then free those. */
+	size_t prev = 0;
+	for (unsigned k = 0; k < 5; k++) {
+		if (at[k] > prev)
+			assert_ptr_equal(T_MALLOC(h, (at[k] - prev) * GRAN), AT(a, prev));
+		if (k < 4)
+			assert_ptr_equal(T_MALLOC(h, 2 * GRAN), AT(a, at[k]));
+		prev = at[k] + 2;
 	}
-	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, f[0], f[1], f[2]);
+	for (unsigned k = 0; k < 4; k++)
+		assert_int_equal(T_FREE(h, AT(a, at[k])), 0);
+	assert_int_equal(free_blocks(r, f, 5), 5);
+	for (unsigned k = 0; k < 5; k++)
+		assert_int_equal(r->slots[f[k]].off, at[k]);
+	CHECK_HEAP(h);
 }
 
-static void test_i6_tree_links_do_not_crash(void **state)
+/* Each level's maximum off by one either way is found; the level above is then wrong too,
+ * or, at the root, the largest block. */
+static void test_i6_index_max_wrong(void **state)
 {
 	struct sh_heap h;
 	struct sh_region *r;
-	uint32_t root, leaf;
+	uint32_t f[5];
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	for (uint32_t lv = 0; lv < r->fs_nlevels; lv++) {
+		/* Leaf 5 (block f[2]) and its ancestors: entry 5, 0 and 0. */
+		uint32_t *e = &r->fs_max[r->fs_level[lv] + (lv == 0 ? 5 : 0)];
+		*e += 1;
+		EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+		*e -= 2;
+		EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+		*e += 1;
+		CHECK_HEAP(&h);
+	}
+	/* The leaf maximum is reported at the leaf's first block. */
+	r->fs_max[40] = 1;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, f[3]);
+}
+
+/* An entry past the last leaf, or past a level's last group, must stay zero. */
+static void test_i6_index_padding_nonzero(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t f[5];
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	/* Level 1 has 4 entries of which entries 4..15 are padding. */
+	r->fs_max[r->fs_level[1] + 4] = 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_max[r->fs_level[1] + 4] = 0;
+	r->fs_max[r->fs_level[2] + 15] = 7;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+}
+
+/* Two independent faults, a wrong leaf maximum that its group's maximum hides and a nonzero
+ * padding entry, are both counted: neither may cancel the other in the failure count. */
+static void test_i6_index_two_faults_both_count(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	struct sh_check_report rep;
+	uint32_t f[5];
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	/* Leaves 0, 1 and 5 each hold a block of 2 granules: group 0's maximum stays 2. */
+	assert_int_equal(r->fs_max[0], 2);
+	r->fs_max[0] = 1;
+	r->fs_max[r->fs_level[1] + 4] = 1;
+	assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
+	assert_int_equal(rep.invariant, SH_I6_INDEX);
+	assert_true(rep.failures >= 2);
+}
+
+/* The index's shape is recomputed from the arena: any field that disagrees is reported. */
+static void test_i6_index_geometry_wrong(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t f[5];
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	r->fs_nlevels = 2;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_nlevels = 3;
+	r->fs_level[1] += SH_INDEX_FAN;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_level[1] -= SH_INDEX_FAN;
+	r->fs_nleaves--;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_nleaves++;
+	r->fs_max++;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_max--;
+	CHECK_HEAP(&h);
+}
+
+static void test_i6_index_order_wrong(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
 
 	(void)state;
 	five_free(&h);
 	r = reg(&h, 0);
 	rebuild_index(r);
-	root = r->free_root;
-	r->slots[root].link[0] = FAR_AWAY;
-	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
-	r->slots[root].link[0] = r->nslots;
-	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
-	rebuild_index(r);
-	CHECK_HEAP(&h);
-	for (leaf = root; r->slots[leaf].link[1] != SH_NIL;)
-		leaf = r->slots[leaf].link[1];
-	r->slots[leaf].link[1] = root; /* a cycle */
-	EXPECT_ANY_CORRUPT(&h);
-	r->free_root = FAR_AWAY;
-	EXPECT_ANY_CORRUPT(&h);
+	/* The first two blocks of leaf 0's chain swapped: maxima still hold. */
+	uint32_t a = r->fs_head[0], b = r->slots[a].link[0];
+	r->slots[a].link[0] = r->slots[b].link[0];
+	r->slots[b].link[0] = a;
+	r->fs_head[0] = b;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, a);
 }
 
-/* Children and order intact, but a node names the wrong parent (or the root names one). */
-static void test_i6_tree_parent_wrong(void **state)
+/* A block on the wrong leaf's chain (with maxima made to agree) is reported. */
+static void test_i6_index_wrong_leaf(void **state)
 {
 	struct sh_heap h;
 	struct sh_region *r;
-	uint32_t root, child;
+	uint32_t f[5];
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	/* f[1] (granule 70, leaf 1) moved to the end of leaf 0's chain. */
+	r->fs_head[1] = SH_NIL;
+	r->slots[f[0]].link[0] = f[1];
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, f[1]);
+}
+
+/* A free block on no chain: the index counts fewer blocks than carry the free tag. */
+static void test_i6_index_block_missing(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t f[5];
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	r->fs_head[5] = SH_NIL;
+	r->fs_max[5] = 0;
+	EXPECT_ANY_CORRUPT(&h);
+	rebuild_index(r);
+	CHECK_HEAP(&h);
+	r->fs_head[5] = SH_NIL;
+	EXPECT_ANY_CORRUPT(&h);
+}
+
+static void test_i6_index_links_do_not_crash(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
 
 	(void)state;
 	five_free(&h);
 	r = reg(&h, 0);
-	rebuild_index(r);
-	root = r->free_root;
-	child = r->slots[root].link[1];
-	sh_set_parent(&r->slots[child], r->slots[root].link[0]);
-	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, child);
-	sh_set_parent(&r->slots[child], root);
+	uint32_t first = r->fs_head[0], second = r->slots[first].link[0];
+	r->slots[first].link[0] = FAR_AWAY;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->slots[first].link[0] = r->nslots;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->slots[first].link[0] = second;
 	CHECK_HEAP(&h);
-	sh_set_parent(&r->slots[root], child);
-	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, root);
+	r->slots[second].link[0] = first; /* a cycle */
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_head[0] = FAR_AWAY;
+	EXPECT_ANY_CORRUPT(&h);
+	/* A chain through a live slot. */
+	rebuild_index(r);
+	CHECK_HEAP(&h);
+	r->slots[r->fs_head[0]].link[0] =
+		r->first == r->fs_head[0] ? r->slots[r->first].above : r->first;
+	EXPECT_ANY_CORRUPT(&h);
 }
 #else
 static void test_i6_list_order_wrong(void **state)
@@ -1074,12 +1130,14 @@ int main(void)
 		cmocka_unit_test(test_i5_arena_misaligned),
 		cmocka_unit_test(test_i5_memalign_keeps_heap_valid),
 #if !SH_LINEAR
-		cmocka_unit_test(test_i6_tree_max_wrong),
-		cmocka_unit_test(test_i6_tree_height_wrong),
-		cmocka_unit_test(test_i6_tree_order_wrong),
-		cmocka_unit_test(test_i6_tree_out_of_balance),
-		cmocka_unit_test(test_i6_tree_links_do_not_crash),
-		cmocka_unit_test(test_i6_tree_parent_wrong),
+		cmocka_unit_test(test_i6_index_max_wrong),
+		cmocka_unit_test(test_i6_index_padding_nonzero),
+		cmocka_unit_test(test_i6_index_two_faults_both_count),
+		cmocka_unit_test(test_i6_index_geometry_wrong),
+		cmocka_unit_test(test_i6_index_order_wrong),
+		cmocka_unit_test(test_i6_index_wrong_leaf),
+		cmocka_unit_test(test_i6_index_block_missing),
+		cmocka_unit_test(test_i6_index_links_do_not_crash),
 #else
 		cmocka_unit_test(test_i6_list_order_wrong),
 		cmocka_unit_test(test_i6_list_links_do_not_crash),

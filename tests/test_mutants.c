@@ -30,6 +30,27 @@ static size_t want_buckets(size_t nslots)
 	return b;
 }
 
+/* Free index bytes for an arena of at most g granules, the slow way: a chain head and a
+ * maximum per leaf of 64 granules, then levels of one maximum per 16 entries below up to a
+ * single root, each level padded to a multiple of 16 entries. None with SH_LINEAR. */
+static size_t want_index(size_t g)
+{
+#if SH_LINEAR
+	(void)g;
+	return 0;
+#else
+	size_t leaves = g ? (g + 63) / 64 : 1, n = leaves, entries = 0;
+
+	for (;;) {
+		entries += (n + 15) / 16 * 16;
+		if (n == 1)
+			break;
+		n = (n + 15) / 16;
+	}
+	return (leaves + entries) * sizeof(uint32_t);
+#endif
+}
+
 /* heap.c buckets_for: `while (b < need)` -> `while (b <= need)` (twice the buckets whenever
  * the need is a power of two); also pins the metadata size formula of slotheap.h. */
 static void test_bucket_count_and_meta_bytes(void **state)
@@ -39,11 +60,12 @@ static void test_bucket_count_and_meta_bytes(void **state)
 
 	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
 		size_t n = counts[k];
-		size_t meta = sh_region_meta_bytes(n);
+		size_t meta = sh_region_meta_bytes(n, sizeof(buf));
 		struct sh_heap h;
 		struct sh_region_info ri;
 
-		assert_int_equal(meta, n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t));
+		assert_int_equal(meta, n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t) +
+					       want_index(sizeof(buf) / SH_GRANULE));
 		assert_int_equal(sh_init(&h), 0);
 		assert_int_equal(sh_add_region(&h, buf, sizeof(buf), n), 0);
 		assert_int_equal(sh_region_info(&h, 0, &ri), 0);
@@ -62,13 +84,20 @@ static void test_meta_bytes_limits(void **state)
 	struct sh_heap h;
 	(void)state;
 
-	assert_int_equal(sh_region_meta_bytes(0), 0);
-	assert_int_equal(sh_region_meta_bytes((size_t)SH_MAX_SLOTS + 1), 0);
-	assert_int_equal(sh_region_meta_bytes(UINT32_MAX), 0);
-	assert_int_equal(sh_region_meta_bytes(SIZE_MAX), 0);
+	assert_int_equal(sh_region_meta_bytes(0, sizeof(buf)), 0);
+	assert_int_equal(sh_region_meta_bytes((size_t)SH_MAX_SLOTS + 1, sizeof(buf)), 0);
+	assert_int_equal(sh_region_meta_bytes(UINT32_MAX, sizeof(buf)), 0);
+	assert_int_equal(sh_region_meta_bytes(SIZE_MAX, sizeof(buf)), 0);
 	size_t n = SH_MAX_SLOTS;
-	assert_int_equal(sh_region_meta_bytes(n),
-			 n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t));
+	assert_int_equal(sh_region_meta_bytes(n, 0),
+			 n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t) +
+				 want_index(0));
+	/* The index covers at most SH_MAX_ARENA_GRANULES: a larger region is refused anyway. */
+	assert_int_equal(sh_region_meta_bytes(1, SIZE_MAX),
+			 SH_SLOT_BYTES + sizeof(uint32_t) + want_index(SH_MAX_ARENA_GRANULES));
+	/* Each leaf of 64 granules more adds to the index. */
+	assert_true(sh_region_meta_bytes(1, 65 * SH_GRANULE) ==
+		    sh_region_meta_bytes(1, 64 * SH_GRANULE) + want_index(65) - want_index(64));
 	assert_int_equal(sh_init(&h), 0);
 	assert_int_equal(sh_add_region(&h, buf, sizeof(buf), (size_t)SH_MAX_SLOTS + 1),
 			 SH_ETOOBIG);
@@ -265,7 +294,15 @@ static void test_check_free_block_missing_from_index(void **state)
 
 	assert_int_equal(sh_init(&h), 0);
 	assert_int_equal(sh_add_region(&h, buf, sizeof(buf), 8), 0);
+#if SH_LINEAR
 	h.region[0].free_root = SH_NIL;
+#else
+	/* An empty index that is consistent in itself: no chain, every maximum zero. */
+	struct sh_region *r = &h.region[0];
+	r->fs_head[0] = SH_NIL;
+	for (uint32_t j = 0; j < r->fs_level[r->fs_nlevels - 1] + SH_INDEX_FAN; j++)
+		r->fs_max[j] = 0;
+#endif
 	assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
 	assert_int_equal(rep.invariant, SH_I2_SLOTS);
 	assert_int_equal(rep.region, 0);

@@ -8,7 +8,9 @@
  * EXPECT_LAYOUT compares the sh_walk listing and every sh_stats figure it implies (including
  * the spare slot count) and runs sh_check; the T_* calls run sh_check after every operation.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "testutil.h"
 
@@ -593,6 +595,108 @@ static void test_r6_page_alignment(void **state)
 		      {0, page_gran, page_gran, LIVE}, {0, 2 * page_gran, 4, FREE});
 }
 
+/* What rule 6 says memalign(align, size) returns, found the slow way: the lowest free block,
+ * in address order, whose first aligned address leaves room for the rounded size and whose
+ * front gap, if any, can get a spare slot. */
+struct brute_fit {
+	uintptr_t align;
+	size_t bytes;
+	bool spare;
+	void *found;
+};
+
+static int brute_fit_visit(const struct sh_block_info *b, void *ctx)
+{
+	struct brute_fit *c = ctx;
+	uintptr_t a = (uintptr_t)b->ptr, skip = (c->align - a % c->align) % c->align;
+
+	if (b->live || skip + c->bytes > b->size || (skip && !c->spare))
+		return 0;
+	c->found = (void *)(a + skip);
+	return 1;
+}
+
+static void *brute_memalign(const struct sh_heap *h, size_t align, size_t size)
+{
+	struct sh_stats st;
+	struct brute_fit c = {align < GRAN ? GRAN : align,
+			      size ? (size + GRAN - 1) / GRAN * GRAN : GRAN, false, NULL};
+
+	sh_stats(h, &st);
+	c.spare = st.slots_spare > 0;
+	sh_walk(h, brute_fit_visit, &c);
+	return c.found;
+}
+
+/* memalign searches the free index, passing over index entries that cannot hold the request
+ * from an aligned start: on a heap of many holes over 64 leaves (three index levels), every
+ * alignment from 16 B to 8 KiB must give the address of the slow search above. */
+static void test_r6_lowest_fit_matches_brute_force(void **state)
+{
+	struct sh_heap h;
+	void *live[400];
+	size_t n = 0;
+	uint32_t x = 12345; /* fixed seed: a failure repeats */
+
+	(void)state;
+	one_region(&h, TH_MAX_GRAN, 600);
+	for (; n < 300; n++) {
+		x = x * 1103515245u + 12345u;
+		live[n] = T_MALLOC(&h, (x >> 16) % 200 + 1);
+		assert_non_null(live[n]);
+	}
+	for (size_t i = 0; i < n;) {
+		x = x * 1103515245u + 12345u;
+		if ((x >> 16) % 2) {
+			assert_int_equal(T_FREE(&h, live[i]), 0);
+			live[i] = live[--n];
+		} else {
+			i++;
+		}
+	}
+	for (unsigned step = 0; step < 600; step++) {
+		x = x * 1103515245u + 12345u;
+		size_t align = (size_t)16 << ((x >> 16) % 10), size = (x >> 8) % 700;
+		void *want = brute_memalign(&h, align, size);
+		void *got = T_MEMALIGN(&h, align, size);
+
+		assert_ptr_equal(got, want);
+		if (got && n < 400)
+			live[n++] = got;
+		else if (got)
+			assert_int_equal(T_FREE(&h, got), 0);
+		/* Free one block in three to keep holes of every size coming. */
+		x = x * 1103515245u + 12345u;
+		if (n > 0 && (x >> 16) % 3 == 0) {
+			size_t k = (x >> 4) % n;
+			assert_int_equal(T_FREE(&h, live[k]), 0);
+			live[k] = live[--n];
+		}
+	}
+}
+
+/* A block starting on the last granule of an index leaf that holds no aligned start fits
+ * exactly from the first aligned start after the leaf: the search must not pass that leaf
+ * over. With 2 KiB alignment (128 granules), leaf 1 ([64, 128)) holds none. */
+static void test_r6_exact_fit_from_last_granule_of_leaf(void **state)
+{
+	struct sh_heap h;
+	unsigned char *a = one_region(&h, TH_MAX_GRAN, 16);
+	const size_t g = 5;
+
+	(void)state;
+	assert_ptr_equal(T_MALLOC(&h, 127 * GRAN), AT(a, 0));
+	assert_ptr_equal(T_MALLOC(&h, (1 + g) * GRAN), AT(a, 127));
+	assert_ptr_equal(T_MALLOC(&h, 100 * GRAN), AT(a, 128 + g));
+	assert_int_equal(T_FREE(&h, AT(a, 127)), 0);
+	/* One granule short from the aligned start: the next aligned start, 256, is taken. */
+	assert_ptr_equal(T_MEMALIGN(&h, 2048, (g + 1) * GRAN), AT(a, 256));
+	assert_int_equal(T_FREE(&h, AT(a, 256)), 0);
+	assert_ptr_equal(T_MEMALIGN(&h, 2048, g * GRAN), AT(a, 128));
+	EXPECT_LAYOUT(&h, {0, 0, 127, LIVE}, {0, 127, 1, FREE}, {0, 128, g, LIVE},
+		      {0, 128 + g, 100, LIVE}, {0, 228 + g, TH_MAX_GRAN - 228 - g, FREE});
+}
+
 /* ---- Rule 7: realloc ------------------------------------------------------------------- */
 
 static void test_r7_realloc_null_is_malloc(void **state)
@@ -1164,7 +1268,7 @@ static void test_region_info_geometry(void **state)
 	th_init(&h);
 	assert_int_equal(sh_add_region(&h, base, size, nslots), 0);
 	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
-	arena = ((uintptr_t)base + sh_region_meta_bytes(nslots) + GRAN - 1) &
+	arena = ((uintptr_t)base + sh_region_meta_bytes(nslots, size) + GRAN - 1) &
 		~(uintptr_t)(GRAN - 1);
 	assert_ptr_equal(ri.base, base);
 	assert_int_equal(ri.size, size);
@@ -1180,10 +1284,12 @@ static void test_region_info_geometry(void **state)
 	EXPECT_LAYOUT(&h, {0, 0, (end - arena) / GRAN, FREE});
 	assert_ptr_equal(T_MALLOC(&h, 1), (void *)arena);
 
-	assert_int_equal(sh_region_meta_bytes(0), 0);
-	assert_int_equal(sh_region_meta_bytes(SIZE_MAX), 0);
-	assert_true(sh_region_meta_bytes(1) > 0);
-	assert_true(sh_region_meta_bytes(64) > sh_region_meta_bytes(32));
+	assert_int_equal(sh_region_meta_bytes(0, size), 0);
+	assert_int_equal(sh_region_meta_bytes(SIZE_MAX, size), 0);
+	assert_true(sh_region_meta_bytes(1, size) > 0);
+	assert_true(sh_region_meta_bytes(64, size) > sh_region_meta_bytes(32, size));
+	/* A larger region needs no less metadata (the free index covers its arena). */
+	assert_true(sh_region_meta_bytes(8, 1u << 20) >= sh_region_meta_bytes(8, size));
 }
 
 /* ---- sh_add_region errors -------------------------------------------------------------- */
@@ -1220,7 +1326,8 @@ static void test_add_region_too_small(void **state)
 	struct sh_heap h;
 	unsigned char *b = th_mem[0];
 	const size_t nslots = 4;
-	const size_t raw = sh_region_meta_bytes(nslots);
+	/* Every region below is under 64 granules: one leaf of index, the same metadata. */
+	const size_t raw = sh_region_meta_bytes(nslots, 64 * GRAN);
 	const size_t meta = (raw + GRAN - 1) / GRAN * GRAN;
 	/* A start where the metadata ends one byte past a granule boundary (b + meta + 1). */
 	unsigned char *ub = b + meta - raw + 1;
@@ -1305,7 +1412,8 @@ static void test_add_region_wraps_or_too_big(void **state)
 {
 	struct sh_heap h;
 	unsigned char *b = th_mem[0];
-	const size_t meta = (sh_region_meta_bytes(8) + GRAN - 1) / GRAN * GRAN;
+	/* Past SH_MAX_ARENA_GRANULES the index stops growing: the same metadata for every size. */
+	const size_t meta = (sh_region_meta_bytes(8, SIZE_MAX) + GRAN - 1) / GRAN * GRAN;
 
 	(void)state;
 	th_reset();
@@ -1338,11 +1446,15 @@ static void test_add_region_arena_of_max_granules(void **state)
 #if SIZE_MAX > UINT32_MAX
 	struct sh_heap h;
 	struct sh_region_info ri;
-	unsigned char *b = th_mem[0];
-	const size_t meta = (sh_region_meta_bytes(8) + GRAN - 1) / GRAN * GRAN;
+	const size_t meta = (sh_region_meta_bytes(8, SIZE_MAX) + GRAN - 1) / GRAN * GRAN;
+	/* The free index of such an arena is a few hundred MiB, written by sh_add_region: it
+	 * needs real memory, mapped here and given back at the end. */
+	void *map = mmap(NULL, meta, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	unsigned char *b = map;
 
 	(void)state;
-	th_reset();
+	assert_true(map != MAP_FAILED);
 	th_init(&h);
 	/* Nothing is written to a region's arena, so it may name memory that is not there. */
 	assert_int_equal(sh_add_region(&h, b, meta + (size_t)SH_MAX_ARENA_GRANULES * GRAN, 8),
@@ -1355,6 +1467,7 @@ static void test_add_region_arena_of_max_granules(void **state)
 	th_init(&h);
 	expect_add_fails(&h, b, meta + ((size_t)SH_MAX_ARENA_GRANULES + 1) * GRAN, 8,
 			 SH_ETOOBIG);
+	munmap(map, meta);
 #else
 	(void)state;
 	print_message("[  SKIPPED ] test_add_region_arena_of_max_granules: a region of "
@@ -1391,6 +1504,8 @@ int main(void)
 		cmocka_unit_test(test_r6_region_order),
 		cmocka_unit_test(test_r6_huge_alignment_and_size),
 		cmocka_unit_test(test_r6_page_alignment),
+		cmocka_unit_test(test_r6_lowest_fit_matches_brute_force),
+		cmocka_unit_test(test_r6_exact_fit_from_last_granule_of_leaf),
 		cmocka_unit_test(test_r7_realloc_null_is_malloc),
 		cmocka_unit_test(test_r7_realloc_zero_frees),
 		cmocka_unit_test(test_r7_shrink_tail_gets_spare_slot),

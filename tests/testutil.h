@@ -4,7 +4,7 @@
  * program). They build regions whose arena sits at a known, 4 KiB aligned address inside
  * static buffers, so that every test can state the exact layout the policy prescribes:
  *
- *   th_mem[i]:  | ... unused ... | metadata (slots, buckets) | arena: ngran granules | ... |
+ *   th_mem[i]:  | ... unused ... | metadata (slots, buckets, index) | arena: ngran gran. | ... |
  *                                                             ^ th_mem[i] + TH_ARENA_OFF
  *
  * Expected layouts are written in granules from the arena start, one struct th_blk per block,
@@ -43,9 +43,13 @@ void th_reset(void);
 void th_init(struct sh_heap *h);
 
 /* Adds to h a region whose arena is exactly th_mem[buf] + TH_ARENA_OFF, ngran granules long,
- * with nslots slots (the region starts round_up(sh_region_meta_bytes(nslots), GRAN) below the
- * arena). Asserts success and the geometry sh_region_info reports; returns the arena. */
+ * with nslots slots (the region, th_region_bytes(ngran, nslots) long, starts its metadata
+ * rounded up to a granule below the arena). Asserts success and the geometry sh_region_info reports; returns the arena. */
 unsigned char *th_add(struct sh_heap *h, unsigned buf, size_t ngran, size_t nslots);
+
+/* Size of a region whose arena is exactly ngran granules when its base is granule aligned:
+ * the least size S with S = round_up(sh_region_meta_bytes(nslots, S), GRAN) + ngran * GRAN. */
+size_t th_region_bytes(size_t ngran, size_t nslots);
 
 /* Address of granule k of an arena. */
 #define AT(arena, k) ((void *)((arena) + (size_t)(k)*GRAN))

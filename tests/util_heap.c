@@ -23,9 +23,19 @@ static size_t round_gran(size_t n)
 	return (n + GRAN - 1) / GRAN * GRAN;
 }
 
+size_t th_region_bytes(size_t ngran, size_t nslots)
+{
+	size_t size = ngran * GRAN, next;
+
+	/* The metadata only grows with the size and is bounded, so this climbs to a fixed point. */
+	while ((next = round_gran(sh_region_meta_bytes(nslots, size)) + ngran * GRAN) != size)
+		size = next;
+	return size;
+}
+
 unsigned char *th_add(struct sh_heap *h, unsigned buf, size_t ngran, size_t nslots)
 {
-	size_t meta = sh_region_meta_bytes(nslots);
+	size_t meta = sh_region_meta_bytes(nslots, th_region_bytes(ngran, nslots));
 	size_t below = round_gran(meta);
 	unsigned char *arena = th_mem[buf] + TH_ARENA_OFF;
 	unsigned idx = h->nregions;
