@@ -1123,7 +1123,9 @@ static uintptr_t first_aligned_fit(const struct diffheap *d, size_t align, size_
 	struct sh_block_info b;
 	size_t need;
 
-	if (align == 0 || (align & (align - 1)) != 0 || size > ((size_t)1 << 40))
+	/* (a size above half the address space fits no pool, and rounding it cannot overflow;
+	 * the bound is written so that it holds for a 32-bit size_t too) */
+	if (align == 0 || (align & (align - 1)) != 0 || size > SIZE_MAX / 2)
 		return 0;
 	align = align < G ? G : align;
 	need = size ? (size + G - 1) & ~(G - 1) : G;

@@ -38,8 +38,9 @@ cross:
 	@$(PYTHON) scripts/cross.py steps "$(MAKE) --no-print-directory" check-m32 check-be check-arm
 
 # ---- 32-bit x86 ----
-M32_MAKE = $(MAKE) --no-print-directory O=$(O)/m32 CFLAGS="-m32 $(CFLAGS)" \
-	LDFLAGS="-m32 $(LDFLAGS)"
+# -m32 rides on CC, not CFLAGS: a CFLAGS given on the command line would override the
+# target-specific CFLAGS some fragments add (tests/test_libpayload.o, for one).
+M32_MAKE = $(MAKE) --no-print-directory O=$(O)/m32 CC="$(CC) -m32"
 check-m32: | deps-cross
 	@echo "check-m32: unit tests and corpus replay, built -m32 with ASan+UBSan ($(O)/m32)"
 	$(Q)$(M32_MAKE) check-unit
@@ -47,8 +48,8 @@ check-m32: | deps-cross
 
 # ---- big-endian (s390x under qemu-user) ----
 BE_O := $(O)/be
-BE_MAKE = $(MAKE) --no-print-directory O=$(BE_O) CC="$(CROSS_BE_CC)" SAN="$(CROSS_BE_SAN)" \
-	CFLAGS="-Itests/minicmocka $(CFLAGS)" LDFLAGS="-static -L$(abspath $(BE_O))/minicmocka $(LDFLAGS)"
+BE_MAKE = $(MAKE) --no-print-directory O=$(BE_O) CC="$(CROSS_BE_CC) -Itests/minicmocka" \
+	SAN="$(CROSS_BE_SAN)" LDFLAGS="-static -L$(abspath $(BE_O))/minicmocka $(LDFLAGS)"
 $(BE_O)/minicmocka/libcmocka.a: tests/minicmocka/minicmocka.c tests/minicmocka/cmocka.h | deps-cross
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@ ($(CROSS_BE_TARGET))"
@@ -74,7 +75,7 @@ ARM_CONFIGS := default linear
 arm_lin = $(if $(filter linear,$(1)),-DSH_LINEAR=1,)
 
 $(O)/arm/%/core.o: $(CORE_SRCS) $(wildcard core/*.h) | deps-arm
-	@mkdir -p $(dir $@)/obj
+	@rm -rf $(dir $@)/obj && mkdir -p $(dir $@)/obj
 	@for f in $(CORE_SRCS); do \
 		$(ARM_CC) $(WARN) $(ARM_FLAGS) $(call arm_lin,$*) -Icore \
 			-c $$f -o $(dir $@)/obj/$$(basename $$f .c).o || exit 1; \

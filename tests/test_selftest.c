@@ -178,11 +178,11 @@ static void test_fails_when_blocks_share_memory(void **state)
 {
 	static struct sh_heap h;
 	const size_t pg = (size_t)sysconf(_SC_PAGESIZE), nslots = 16;
-	size_t meta = 0;
-	/* The metadata of a region of meta + pg bytes, granule-rounded: the fixed point, since
-	 * sh_region_meta_bytes never decreases as the region grows. */
-	for (int i = 0; i < 16; i++)
-		meta = (sh_region_meta_bytes(nslots, meta + pg) + GRAN - 1) / GRAN * GRAN;
+	size_t meta = 0, next;
+	/* metadata (rounded to granules) of a region of meta + one page: the least fixed point */
+	while ((next = (sh_region_meta_bytes(nslots, meta + pg) + GRAN - 1) / GRAN * GRAN) !=
+	       meta)
+		meta = next;
 	int fd = memfd_create("selftest-alias", 0);
 	unsigned char *a, *b;
 	(void)state;
