@@ -1,6 +1,7 @@
 # core/ builds that prove it is freestanding: -ffreestanding -nostdlib, 32 and 64 bits, gcc and
 # clang, SH_LINEAR on and off. The objects are linked into one relocatable object whose only
-# undefined symbols must be none: core/ calls nothing outside itself.
+# undefined symbols must be none: core/ calls nothing outside itself. The object folder starts
+# empty, so an object of a source that has since gone is never linked in.
 FREESTANDING := -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -O2
 FS_CONFIGS := gcc-64 gcc-32 clang-64 clang-32 gcc-64-linear clang-32-linear
 
@@ -9,7 +10,7 @@ fs_m = $(if $(findstring -32,$(1)),-m32,-m64)
 fs_lin = $(if $(findstring linear,$(1)),-DSH_LINEAR=1,)
 
 $(O)/fs/%/core.o: $(CORE_SRCS) $(wildcard core/*.h) | deps-base
-	@mkdir -p $(dir $@)/obj
+	@rm -rf $(dir $@)/obj && mkdir -p $(dir $@)/obj
 	@for f in $(CORE_SRCS); do \
 		$(call fs_cc,$*) $(WARN) $(FREESTANDING) $(call fs_m,$*) $(call fs_lin,$*) -Icore \
 			-c $$f -o $(dir $@)/obj/$$(basename $$f .c).o || exit 1; \
