@@ -201,7 +201,7 @@ static uint64_t state_hash(const struct sh_heap *h)
 
 		sh_region_info(h, i, &ri);
 		x = hash_bytes(x, (const unsigned char *)&h->region[i], sizeof(h->region[i]));
-		x = hash_bytes(x, ri.base, sh_region_meta_bytes(ri.nslots));
+		x = hash_bytes(x, ri.base, sh_region_meta_bytes(ri.nslots, ri.size));
 	}
 	return x;
 }
@@ -405,8 +405,8 @@ static void make_layout(const struct scope *sc, unsigned k, struct ops_layout *l
 	l->nregions = sc->nregions;
 	for (unsigned i = 0; i < sc->nregions; i++) {
 		struct ops_region *r = &l->r[i];
-		unsigned phase, meta;
-		size_t arena;
+		unsigned phase;
+		size_t arena, bytes, meta;
 
 		r->arena_gran = 1 + k % sc->max_gran;
 		k /= sc->max_gran;
@@ -416,10 +416,11 @@ static void make_layout(const struct scope *sc, unsigned k, struct ops_layout *l
 		k /= sc->phases;
 		/* The gap that puts the arena at granule `phase` of a 64-byte line (the pool is
 		 * 4 KiB aligned; regions follow each other from its bottom). */
-		meta = (unsigned)((sh_region_meta_bytes(r->nslots) + G - 1) / G);
+		bytes = dh_region_bytes(r);
+		meta = bytes / G - r->arena_gran;
 		arena = lo / G + meta;
 		r->gap = (uint8_t)((phase + 4 - arena % 4) % 4);
-		lo += ((size_t)r->gap + meta + r->arena_gran) * G;
+		lo += (size_t)r->gap * G + bytes;
 	}
 }
 

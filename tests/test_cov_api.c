@@ -76,7 +76,7 @@ static void region_too_small_for_its_slots(void **state)
 		assert_int_equal(h.nregions, 0);
 	}
 	/* Metadata fits, no granule of arena is left. */
-	size_t meta = sh_region_meta_bytes(4);
+	size_t meta = sh_region_meta_bytes(4, 0);
 	assert_int_equal(sh_add_region(&h, mem, meta, 4), SH_ETOOSMALL);
 	assert_int_equal(h.nregions, 0);
 }
