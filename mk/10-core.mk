@@ -9,7 +9,7 @@ fs_m = $(if $(findstring -32,$(1)),-m32,-m64)
 fs_lin = $(if $(findstring linear,$(1)),-DSH_LINEAR=1,)
 
 $(O)/fs/%/core.o: $(CORE_SRCS) $(wildcard core/*.h) | deps-base
-	@mkdir -p $(dir $@)/obj
+	@rm -rf $(dir $@)/obj && mkdir -p $(dir $@)/obj
 	@for f in $(CORE_SRCS); do \
 		$(call fs_cc,$*) $(WARN) $(FREESTANDING) $(call fs_m,$*) $(call fs_lin,$*) -Icore \
 			-c $$f -o $(dir $@)/obj/$$(basename $$f .c).o || exit 1; \
