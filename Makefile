@@ -8,6 +8,17 @@
 # CHECK_STEPS; this file holds what they share.
 
 O ?= build
+
+# Quiet by default: one short line per library or program built, and each step's own report.
+# V=1 shows every command.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg = @:
+else
+Q := @
+msg = @printf '  %-4s %s\n'
+endif
 ifeq ($(origin CC),default)
 CC := gcc
 endif
@@ -39,13 +50,15 @@ VFLAGS_linrel := -O2 -g -DSH_LINEAR=1
 define variant_rules
 $(O)/$(1)/%.o: %.c $(wildcard core/*.h ref/*.h fuzz/*.h) | deps-base
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(WARN) $$(VFLAGS_$(1)) $$(INCLUDES) $$(CFLAGS) -c $$< -o $$@
+	$(Q)$$(CC) $$(WARN) $$(VFLAGS_$(1)) $$(INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(O)/$(1)/libslotheap.a: $(patsubst %.c,$(O)/$(1)/%.o,$(CORE_SRCS))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	$(msg) AR $$@
+	$(Q)ar rcs $$@ $$^
 $(O)/$(1)/libshref.a: $(patsubst %.c,$(O)/$(1)/%.o,$(REF_SRCS))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	$(msg) AR $$@
+	$(Q)ar rcs $$@ $$^
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
@@ -62,28 +75,40 @@ deps-base:
 	@bash $(INSTALL_DEPS) base
 
 include $(sort $(wildcard mk/*.mk))
-CHECK_STEPS += format-check
+CHECK_STEPS += check-make-summary format-check
 
-check: $(CHECK_STEPS)
-	@echo
-	@echo "make check: summary"
-	@echo "  step                          result"
-	@for s in $(CHECK_STEPS); do printf '  %-29s passed\n' "$$s"; done
-	@echo "make check: $(words $(CHECK_STEPS)) steps passed"
+# Each step runs in its own sub-make, in order (each step builds in parallel with -j); the
+# summary says what every step really did. make -k check runs every step and fails if any
+# failed; without -k the first failure ends the run, and the summary still follows.
+CHECK_KEEP_GOING = $(if $(findstring k,$(firstword -$(MAKEFLAGS))),1,0)
+check:
+	@MAKE="$(MAKE)" KEEP_GOING=$(CHECK_KEEP_GOING) bash scripts/check.sh $(CHECK_STEPS)
+
+# Probe steps for tests/check_summary.sh, which runs make check with CHECK_STEPS set to these:
+# check-probe-NAME passes unless NAME is one of the words of CHECK_PROBE_FAIL.
+check-probe-%:
+	@if [ -n "$(filter $*,$(CHECK_PROBE_FAIL))" ]; then \
+		echo "check-probe-$*: failing as CHECK_PROBE_FAIL asks"; exit 1; fi
+	@echo "check-probe-$*: passed"
+
+.PHONY: check-make-summary
+check-make-summary:
+	@MAKE="$(MAKE)" bash tests/check_summary.sh
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^fuzz/bugs/')
 format:
-	clang-format -i $(FORMAT_FILES)
+	$(Q)clang-format -i $(FORMAT_FILES)
 format-check: | deps-base
 	@clang-format --dry-run -Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files clean"
 
 help:
 	@echo "Targets:"
-	@echo "  check          all tests; what CI runs"
+	@echo "  check          all tests; what CI runs (make -k check: every step, then the failed ones)"
+	@echo "  V=1            show every command (quiet by default)"
 	@echo "  fuzz           differential fuzzing campaign (FUZZ_SECONDS=, ENGINE=libfuzzer|afl, JOBS=)"
 	@echo "  format         clang-format every C file;  format-check: fail on a diff"
 	@echo "  clean          remove $(O)/"
 	@printf '%s\n' $(HELP)
 
 clean:
-	rm -rf $(O)
+	$(Q)rm -rf $(O)

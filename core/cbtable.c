@@ -135,9 +135,10 @@ int mm_cb_resolve(const uint8_t *img, size_t len, uint64_t base, uint64_t table,
 int sh_cb_parse(const void *image, size_t len, uint64_t base, uint64_t table,
 		struct sh_memmap *out, uint64_t *found)
 {
-	struct mm_src s = {.kind = MM_SRC_ARRAY};
+	struct mm_src s;
 	int rc;
 
+	mm_src_init(&s, MM_SRC_ARRAY);
 	if (image == NULL || out == NULL || out->range == NULL || out->cap == 0)
 		return SH_MM_EINVAL;
 	out->n = 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sh_check: the invariants of DESIGN.md (I1-I7), written once and called by the unit tests,
- * the soak and every fuzz target after every step.
+ * sh_check: the invariants of docs/DESIGN.md (I1-I7), written once and called by the unit
+ * tests, the soak and every fuzz target after every step.
  *
  * Nothing read from the heap is trusted: a link is range-checked before it is followed and
  * every walk stops after as many steps as there are slots, so a corrupted heap yields a report,
@@ -64,7 +64,8 @@ static bool check_geometry(struct region_check *c)
 	if (meta == 0 || slots < r->base || r->nbuckets == 0 ||
 	    (r->nbuckets & (r->nbuckets - 1)) || slots + meta > r->arena ||
 	    (uintptr_t)r->buckets != slots + (uintptr_t)r->nslots * sizeof(struct sh_slot) ||
-	    r->arena > r->end || (r->end - r->arena) / SH_GRANULE < r->ngran || r->ngran == 0) {
+	    r->end - 1 < r->base || r->arena - r->base > r->end - r->base ||
+	    (r->end - r->arena) / SH_GRANULE < r->ngran || r->ngran == 0) {
 		fail(c, SH_I1_TILING, SH_NIL, "region geometry is inconsistent");
 		return false;
 	}
@@ -208,8 +209,13 @@ static void check_counters(struct region_check *c)
 static unsigned check_region(const struct sh_region *r, unsigned ri,
 			     struct sh_check_report *rep)
 {
-	struct region_check c = {.r = r, .ri = ri, .rep = rep};
+	struct region_check c;
 
+	/* not an initialiser: on ARM that becomes a call to memset, which core/ lacks */
+	sh_memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.ri = ri;
+	c.rep = rep;
 	if (!check_geometry(&c))
 		return c.failures;
 	count_tags(&c);
@@ -239,7 +245,9 @@ int sh_check(const struct sh_heap *h, struct sh_check_report *r)
 	for (unsigned i = 0; i < h->nregions; i++) {
 		const struct sh_region *g = &h->region[i];
 		for (unsigned j = 0; j < i; j++)
-			if (g->base < h->region[j].end && h->region[j].base < g->end) {
+			if (g->base - h->region[j].base <
+				    h->region[j].end - h->region[j].base ||
+			    h->region[j].base - g->base < g->end - g->base) {
 				sh_check_fail(r, SH_I1_TILING, i, SH_NIL, g->base,
 					      "regions overlap");
 				failures++;

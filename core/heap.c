@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The allocator: regions, the slot lists, and the allocation policy of DESIGN.md.
+ * The allocator: regions, the slot lists, and the allocation policy of docs/DESIGN.md.
  *
  * Every block of a region's arena has a slot; slots also link each block to its address
  * neighbours (below/above), so a free merges in O(1) without scanning. Free blocks are in
@@ -168,11 +168,16 @@ static uintptr_t align_up(uintptr_t a, uintptr_t to)
 	return (a + to - 1) & ~(to - 1);
 }
 
-static bool overlaps(const struct sh_heap *h, uintptr_t b, uintptr_t e)
+/* Whether [b, b + size) meets a region. Sizes, not ends: a region that reaches the top of the
+ * address space has end 0. An empty range meets a region only strictly inside it. */
+static bool overlaps(const struct sh_heap *h, uintptr_t b, size_t size)
 {
-	for (unsigned i = 0; i < h->nregions; i++)
-		if (b < h->region[i].end && h->region[i].base < e)
+	for (unsigned i = 0; i < h->nregions; i++) {
+		const struct sh_region *r = &h->region[i];
+		if ((b - r->base < r->end - r->base && (size != 0 || b != r->base)) ||
+		    r->base - b < size)
 			return true;
+	}
 	return false;
 }
 
@@ -208,24 +213,26 @@ int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots)
 	if (h->nregions >= SH_MAX_REGIONS)
 		return SH_ETOOMANY;
 
+	/* The region's last byte must be addressable, not its end: a region may end exactly at
+	 * the top of the address space, and e is then 0. Below, positions are offsets from b. */
 	uintptr_t b = (uintptr_t)base;
 	size_t meta = sh_region_meta_bytes(nslots, size);
-	if (meta == 0 || size > UINTPTR_MAX - b)
+	if (meta == 0 || (size != 0 && size - 1 > UINTPTR_MAX - b))
 		return SH_ETOOBIG;
 	uintptr_t e = b + size;
-	if (overlaps(h, b, e))
+	if (overlaps(h, b, size))
 		return SH_EOVERLAP;
 
 	uintptr_t slots_at = align_up(b, _Alignof(struct sh_slot));
-	if (slots_at < b || slots_at > e || e - slots_at < meta)
+	if (slots_at < b || slots_at - b > size || size - (slots_at - b) < meta)
 		return SH_ETOOSMALL;
-	uintptr_t meta_end = slots_at + meta;
-	if (meta_end > UINTPTR_MAX - SH_GRANULE)
+	uintptr_t meta_end = slots_at + meta; /* at most the end: 0 for a region at the top */
+	if (meta_end > UINTPTR_MAX - (SH_GRANULE - 1))
 		return SH_ETOOSMALL;
 	uintptr_t arena = align_up(meta_end, SH_GRANULE);
-	if (arena >= e || (e - arena) / SH_GRANULE == 0)
+	if (arena - b >= size || (size - (arena - b)) / SH_GRANULE == 0)
 		return SH_ETOOSMALL;
-	if ((e - arena) / SH_GRANULE > SH_MAX_ARENA_GRANULES)
+	if ((size - (arena - b)) / SH_GRANULE > SH_MAX_ARENA_GRANULES)
 		return SH_ETOOBIG;
 
 	struct sh_region *r = &h->region[h->nregions];
@@ -233,7 +240,7 @@ int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots)
 	r->base = b;
 	r->end = e;
 	r->arena = arena;
-	r->ngran = (uint32_t)((e - arena) / SH_GRANULE);
+	r->ngran = (uint32_t)((size - (arena - b)) / SH_GRANULE);
 	r->nslots = (uint32_t)nslots;
 	r->nbuckets = buckets_for(nslots);
 	region_format(r, slots_at, (uint32_t)nslots);
@@ -412,6 +419,11 @@ static bool accept_aligned(const struct sh_region *r, uint32_t i, void *ctx)
 
 void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
 {
+	return sh_memalign_in(h, SH_ALL_REGIONS, align, size);
+}
+
+void *sh_memalign_in(struct sh_heap *h, unsigned region_mask, size_t align, size_t size)
+{
 	struct align_fit c;
 
 	if (!h)
@@ -424,6 +436,8 @@ void *sh_memalign(struct sh_heap *h, size_t align, size_t size)
 
 	for (unsigned i = 0; i < h->nregions; i++) {
 		struct sh_region *r = &h->region[i];
+		if (!(region_mask & (1u << i)))
+			continue;
 		/* Granule offsets whose address is a multiple of c.align: first + k * step. */
 		uintptr_t mis = r->arena & (c.align - 1);
 		uint32_t fi =
@@ -593,13 +607,18 @@ static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 
 void *sh_realloc(struct sh_heap *h, void *p, size_t size)
 {
+	return sh_realloc_in(h, SH_ALL_REGIONS, p, size);
+}
+
+void *sh_realloc_in(struct sh_heap *h, unsigned region_mask, void *p, size_t size)
+{
 	unsigned ri;
 	uint32_t bi, gran;
 
 	if (!h)
 		return NULL;
 	if (!p)
-		return sh_malloc(h, size);
+		return sh_malloc_in(h, region_mask, size);
 	int code = find_live(h, p, &ri, &bi);
 	if (code) {
 		misuse(h, code, p);
@@ -622,7 +641,7 @@ void *sh_realloc(struct sh_heap *h, void *p, size_t size)
 		grow_in_place(r, bi, gran);
 		return p;
 	}
-	void *q = malloc_gran(h, SH_ALL_REGIONS, gran);
+	void *q = malloc_gran(h, region_mask, gran);
 	if (!q)
 		return alloc_failed(h, SH_ENOMEM);
 	/* Slots of live blocks never move, so bi still names p's block. */

@@ -51,8 +51,6 @@ const char *sh_mem_type_name(uint32_t type)
 const char *sh_memmap_strerror(int code)
 {
 	switch (code) {
-	case SH_MM_OK:
-		return "SH_MM_OK: success";
 	case SH_MM_EINVAL:
 		return "SH_MM_EINVAL: invalid argument";
 	case SH_MM_ETRUNCATED:
@@ -97,13 +95,13 @@ const char *sh_memmap_strerror(int code)
 	case SH_MM_ENOFIT:
 		return "SH_MM_ENOFIT: no RAM range below the limit holds the heap";
 	case SH_MM_EADDRESS:
-		return "SH_MM_EADDRESS: heap placed above what a pointer can address";
-	case SH_MM_EHEAP:
-		return "SH_MM_EHEAP: the allocator refused the region";
+		return "SH_MM_EADDRESS: no pointer for the heap or the loader's data";
 	case SH_MM_EFORMAT:
 		return "SH_MM_EFORMAT: unknown table format";
+	case SH_MM_EMAGIC:
+		return "SH_MM_EMAGIC: not the loader's magic number";
 	default:
-		return "SH_MM_E?: unknown reason code";
+		return sh_strerror(code);
 	}
 }
 
@@ -281,8 +279,11 @@ static bool out_ok(const struct sh_memmap *out)
 
 int sh_memmap_normalize(const struct sh_mem_range *raw, size_t n, struct sh_memmap *out)
 {
-	struct mm_src s = {.kind = MM_SRC_ARRAY, .a = raw, .na = n};
+	struct mm_src s;
 
+	mm_src_init(&s, MM_SRC_ARRAY);
+	s.a = raw;
+	s.na = n;
 	if (!out_ok(out) || (raw == NULL && n > 0))
 		return SH_MM_EINVAL;
 	return mm_normalize(&s, out);
@@ -423,9 +424,10 @@ int sh_e820_parse(const void *buf, size_t len, size_t entry_size, struct sh_memm
 
 int sh_memmap_parse(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_memmap *out)
 {
-	struct mm_src s = {.kind = MM_SRC_ARRAY};
+	struct mm_src s;
 	int rc;
 
+	mm_src_init(&s, MM_SRC_ARRAY);
 	if (!out_ok(out) || buf == NULL)
 		return SH_MM_EINVAL;
 	out->n = 0;
@@ -437,9 +439,10 @@ int sh_memmap_parse(enum sh_mm_format fmt, const void *buf, size_t len, struct s
 int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_mem_range *raw,
 		  size_t cap, size_t *n)
 {
-	struct mm_src s = {.kind = MM_SRC_ARRAY};
+	struct mm_src s;
 	int rc;
 
+	mm_src_init(&s, MM_SRC_ARRAY);
 	if (buf == NULL || n == NULL || (raw == NULL && cap > 0))
 		return SH_MM_EINVAL;
 	*n = 0;
@@ -450,8 +453,9 @@ int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_
 int sh_memmap_reserve(const struct sh_memmap *in, const struct sh_mem_range *rs, size_t nrs,
 		      struct sh_memmap *out)
 {
-	struct mm_src s = {.kind = MM_SRC_PAINT};
+	struct mm_src s;
 
+	mm_src_init(&s, MM_SRC_PAINT);
 	if (in == NULL || (in->range == NULL && in->n > 0) || (rs == NULL && nrs > 0) ||
 	    !out_ok(out) || out->range == in->range)
 		return SH_MM_EINVAL;

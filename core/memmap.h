@@ -66,45 +66,69 @@
 #define SH_CB_RANGE_BYTES 20u /* {u64 start, u64 size, u32 type} */
 #define SH_MB2_TAG_MMAP 6u
 
-/* Reason codes. 0 is success; each failure has its own code and sh_memmap_strerror text. */
+/*
+ * Reason codes. 0 is success; each failure has its own code. They are numbered from
+ * SH_MM_BASE + 1 on, apart from the allocator's SH_E* codes (slotheap.h, 1 .. 63), so that
+ * one int can carry a code of either family without ambiguity and sh_strerror names both.
+ */
+#define SH_MM_BASE 64
 enum sh_mm_error {
 	SH_MM_OK = 0,
-	SH_MM_EINVAL = 1,	/* NULL argument, zero capacity, e820 entry size not 20/24 */
-	SH_MM_ETRUNCATED = 2,	/* the buffer ends inside a table header or tag header */
-	SH_MM_ESIGNATURE = 3,	/* no "LBIO" signature / multiboot2 tag type is not 6 */
-	SH_MM_EHDRSIZE = 4,	/* header_bytes < 24 / multiboot2 tag size < 16 */
-	SH_MM_EHDRCHECKSUM = 5, /* coreboot header checksum does not come to 0 */
-	SH_MM_ETBLCHECKSUM = 6, /* coreboot table checksum differs from table_checksum */
-	SH_MM_ETABLE_PAST_BUFFER = 7,  /* header_bytes + table_bytes (or multiboot2 tag size)
+	SH_MM_EINVAL =
+		SH_MM_BASE + 1, /* NULL argument, zero capacity, e820 entry size not 20/24 */
+	SH_MM_ETRUNCATED =
+		SH_MM_BASE + 2, /* the buffer ends inside a table header or tag header */
+	SH_MM_ESIGNATURE =
+		SH_MM_BASE + 3, /* no "LBIO" signature / multiboot2 tag type is not 6 */
+	SH_MM_EHDRSIZE = SH_MM_BASE + 4,     /* header_bytes < 24 / multiboot2 tag size < 16 */
+	SH_MM_EHDRCHECKSUM = SH_MM_BASE + 5, /* coreboot header checksum does not come to 0 */
+	SH_MM_ETBLCHECKSUM =
+		SH_MM_BASE + 6, /* coreboot table checksum differs from table_checksum */
+	SH_MM_ETABLE_PAST_BUFFER =
+		SH_MM_BASE + 7, /* header_bytes + table_bytes (or multiboot2 tag size)
 					 runs past the buffer */
-	SH_MM_ERECORD_SHORT = 8,       /* record size smaller than its 8-byte header, or than
+	SH_MM_ERECORD_SHORT =
+		SH_MM_BASE + 8, /* record size smaller than its 8-byte header, or than
 					 the fixed part of a forward record (16 bytes) */
-	SH_MM_ERECORD_ALIGN = 9,       /* record size not a multiple of 4 */
-	SH_MM_ERECORD_PAST_TABLE = 10, /* a record (or table_entries records) runs past
+	SH_MM_ERECORD_ALIGN = SH_MM_BASE + 9, /* record size not a multiple of 4 */
+	SH_MM_ERECORD_PAST_TABLE =
+		SH_MM_BASE + 10, /* a record (or table_entries records) runs past
 					  table_bytes */
-	SH_MM_ERANGES_PAST_END = 11,   /* a range list is not a whole number of entries: it runs
+	SH_MM_ERANGES_PAST_END =
+		SH_MM_BASE + 11, /* a range list is not a whole number of entries: it runs
 					past its record, tag or buffer */
-	SH_MM_EENTRY_SIZE = 12,	       /* multiboot v1 entry size < 20; multiboot2 entry_size
+	SH_MM_EENTRY_SIZE =
+		SH_MM_BASE + 12, /* multiboot v1 entry size < 20; multiboot2 entry_size
 					< 24 or not a multiple of 8 */
-	SH_MM_EFORWARD_OUTSIDE = 13,   /* LB_TAG_FORWARD points outside the memory image */
-	SH_MM_ETOO_MANY_FORWARDS = 14, /* more than SH_CB_MAX_FORWARDS forward hops */
-	SH_MM_EFORWARD_LOOP = 15,      /* a forward leads back to a table already visited */
-	SH_MM_ENOTFOUND = 16,	       /* header search found no table with a valid header */
-	SH_MM_ENOMEMTAG = 17,	       /* coreboot table without LB_TAG_MEMORY or forward;
+	SH_MM_EFORWARD_OUTSIDE =
+		SH_MM_BASE + 13, /* LB_TAG_FORWARD points outside the memory image */
+	SH_MM_ETOO_MANY_FORWARDS =
+		SH_MM_BASE + 14, /* more than SH_CB_MAX_FORWARDS forward hops */
+	SH_MM_EFORWARD_LOOP =
+		SH_MM_BASE + 15, /* a forward leads back to a table already visited */
+	SH_MM_ENOTFOUND =
+		SH_MM_BASE + 16, /* header search found no table with a valid header */
+	SH_MM_ENOMEMTAG = SH_MM_BASE + 17, /* coreboot table without LB_TAG_MEMORY or forward;
 					  multiboot2 information without a type-6 tag */
-	SH_MM_ENORAM = 18,	       /* the map holds no RAM at all (map still returned) */
-	SH_MM_EOVERFLOW = 19,	       /* output buffer too small: the map or emitted table
+	SH_MM_ENORAM = SH_MM_BASE + 18, /* the map holds no RAM at all (map still returned) */
+	SH_MM_EOVERFLOW = SH_MM_BASE + 19, /* output buffer too small: the map or emitted table
 					  needs more room than the caller gave */
-	SH_MM_ESIZE = 20,	       /* heap size 0, or rounding it up to SH_PLACE_ALIGN
+	SH_MM_ESIZE = SH_MM_BASE + 20,	   /* heap size 0, or rounding it up to SH_PLACE_ALIGN
 					  overflows, or it exceeds what the target can map */
-	SH_MM_ENOFIT = 21,	       /* no RAM range below the limit holds the footprint */
-	SH_MM_EADDRESS = 22,	       /* placed heap lies above what a pointer can address
-					  (32-bit build), or the translation hook refused it */
-	SH_MM_EHEAP = 23,	       /* sh_add_region refused a region (code in the result) */
-	SH_MM_EFORMAT = 24,	       /* unknown enum sh_mm_format value */
+	SH_MM_ENOFIT = SH_MM_BASE + 21,	  /* no RAM range below the limit holds the footprint */
+	SH_MM_EADDRESS = SH_MM_BASE + 22, /* the translation hook gave no pointer for the
+					  placed heap or for loader data; identity
+					  translation of loader data a pointer cannot reach */
+	SH_MM_EFORMAT = SH_MM_BASE + 23,  /* unknown enum sh_mm_format value */
+	SH_MM_EMAGIC = SH_MM_BASE + 24,	  /* the loader's magic number is not the one the
+					    sh_boot_multiboot1/2 call expects */
 };
 
-/* Text for a reason code: its name and a one-line explanation. Never NULL. */
+#define SH_MM_FIRST SH_MM_EINVAL /* lowest and highest reason codes */
+#define SH_MM_LAST SH_MM_EMAGIC
+
+/* The same text as sh_strerror (slotheap.h), which names the codes of both families: for a
+ * reason code its name and a one-line explanation. Never NULL. Kept for existing callers. */
 const char *sh_memmap_strerror(int code);
 /* Short name of a normalized type ("RAM", "reserved", "ACPI", "NVS", "unusable",
  * "cbtable"); "type?" for anything else. */
@@ -286,21 +310,41 @@ int sh_place(const struct sh_memmap *m, uint64_t size, uint64_t limit,
 
 /*
  * Boot helper: builds a heap from a small static region and an extended region placed by
- * the memory map. A payload typically does:
+ * the memory map. One call per loader does the whole job for a payload:
  *
- *	extern char _heap[], _eheap[];             (static heap from the linker script)
+ *	multiboot v1 (EAX, EBX at entry):  sh_boot_multiboot1(&heap, eax, ebx, &cfg, &map, &res)
+ *	multiboot2   (EAX, EBX at entry):  sh_boot_multiboot2(&heap, eax, ebx, &cfg, &map, &res)
+ *	coreboot (table search):           sh_boot_coreboot(&heap, &cfg, &map, &res)
+ *	any other map the caller parsed:   sh_boot_init(&heap, &map, &cfg, &res)
+ *
+ * with, for example,
+ *
+ *	extern char _heap[], _eheap[], _start[], _end[];    (linker script)
  *	static struct sh_mem_range ranges[64];
- *	struct sh_memmap map;
+ *	struct sh_mem_range image = {(uintptr_t)_start, (uintptr_t)_end, SH_MEM_RESERVED};
  *	struct sh_boot_config cfg = {.static_base = _heap,
- *				     .static_size = (size_t)(_eheap - _heap)};
+ *				     .static_size = (size_t)(_eheap - _heap),
+ *				     .excl = &image, .nexcl = 1};
  *	sh_memmap_init(&map, ranges, 64);
- *	sh_cb_parse(low_memory, 0x100000, 0, table_found_by_sh_cb_find, &map, NULL);
- *	sh_boot_options(cmdline, cmdline_len, &cfg);     (optional run-time overrides)
- *	sh_boot_init(&heap, &map, &cfg, &result);
+ *
+ * What placement keeps clear of. The extended region never overlaps
+ *   - the caller's exclusions cfg->excl (the payload image, say),
+ *   - the static region, when translation is the identity (its address is then physical;
+ *     with a translation hook it is not, and the caller lists its physical range in excl),
+ *   - the loader's data, added by the per-loader calls: the information block, the memory
+ *     map buffer, the command line, the module list and every module (multiboot); the
+ *     coreboot tables that were read (coreboot). They are listed in res->loader.
+ * These sets are unioned: passing excl never turns any of the others off.
+ *
+ * Pointer width. With identity translation the placement limit is also clipped to what a
+ * pointer can address (4 GiB on a 32-bit target), so a payload that raises cfg->limit
+ * falls back to the highest RAM it can reach instead of failing; res->limit is the limit
+ * that was used. With a hook the hook decides (a refusal is SH_MM_EADDRESS).
  *
  * Translation: physical addresses become pointers through phys_to_ptr (NULL: identity, as
- * on firmware; a range not addressable by uintptr_t is refused with SH_MM_EADDRESS, never
- * truncated). Tests map the placed range onto a host buffer with their own hook.
+ * on firmware; a range a uintptr_t cannot address is refused, never truncated). The
+ * per-loader calls read the loader's data through the same translation. Tests map physical
+ * ranges onto host buffers with their own hook.
  */
 typedef void *(*sh_phys_to_ptr)(void *ctx, uint64_t phys, uint64_t size);
 
@@ -311,17 +355,58 @@ struct sh_boot_config {
 	uint64_t heap_size;		 /* extended footprint; 0: SH_DEFAULT_HEAP_SIZE */
 	size_t nslots;			 /* extended region slots; 0: SH_DEFAULT_SLOTS */
 	uint64_t limit;			 /* placement limit; 0: SH_PLACE_LIMIT_4G */
-	const struct sh_mem_range *excl; /* payload image, static heap, ... (physical); with
-					    identity translation and no list, the static
-					    region is kept clear of automatically */
+	const struct sh_mem_range *excl; /* physical ranges to keep clear of (payload image,
+					    ...), in addition to the static region and the
+					    loader's data; any order, may overlap */
 	size_t nexcl;
 	sh_phys_to_ptr phys_to_ptr; /* NULL: identity */
 	void *phys_ctx;
+	uint64_t tables_end; /* sh_boot_coreboot: the table search and the forwards read
+				physical [16, tables_end) through the translation; 0: 4 GiB */
 };
 
 #ifndef SH_BOOT_STATIC_SLOTS
 #define SH_BOOT_STATIC_SLOTS 64 /* slots of the static region unless told otherwise */
 #endif
+#ifndef SH_BOOT_MAX_LOADER
+#define SH_BOOT_MAX_LOADER                                                                     \
+	12 /* loader ranges kept clear of one by one; further modules are
+				 folded into the last entry, which then spans them all */
+#endif
+#ifndef SH_BOOT_CMDLINE_MAX
+#define SH_BOOT_CMDLINE_MAX 4096 /* bytes of a loader's command line read for options */
+#endif
+
+#define SH_MB1_MAGIC 0x2BADB002u /* EAX at a multiboot v1 entry */
+#define SH_MB2_MAGIC 0x36D76289u /* EAX at a multiboot2 entry */
+#define SH_MB1_INFO_BYTES 116u	 /* the whole v1 information structure (all fields) */
+#define SH_MB1_INFO_READ 52u	 /* the part sh_mb1_read_info decodes (up to mmap_addr) */
+
+/* The fields of the multiboot v1 information structure that placement needs. Each is
+ * meaningful only when its flags bit is set (the specification's rule). */
+struct sh_mb1_info {
+	uint32_t flags;
+	uint32_t mem_lower, mem_upper;	/* bit 0: KiB below 640 KiB and above 1 MiB */
+	uint32_t cmdline;		/* bit 2: physical address of a NUL-terminated string */
+	uint32_t mods_count, mods_addr; /* bit 3: module list, 16-byte entries */
+	uint32_t mmap_length, mmap_addr; /* bit 6: memory-map buffer (sh_mb1_parse) */
+};
+#define SH_MB1_FLAG_MEM (1u << 0)
+#define SH_MB1_FLAG_CMDLINE (1u << 2)
+#define SH_MB1_FLAG_MODS (1u << 3)
+#define SH_MB1_FLAG_MMAP (1u << 6)
+
+/* Decodes the first SH_MB1_INFO_READ bytes of a multiboot v1 information structure
+ * (byte by byte, little-endian). Returns 0, SH_MM_EINVAL (NULL buf/out) or SH_MM_ETRUNCATED
+ * (len < SH_MB1_INFO_READ). O(1). */
+int sh_mb1_read_info(const void *buf, size_t len, struct sh_mb1_info *out);
+
+/* The map of a multiboot v1 information structure: the memory map when flags bit 6 is set
+ * (buf = the mmap buffer, as sh_mb1_parse reads it), else, when bit 0 is set, RAM
+ * [0, mem_lower KiB) and [1 MiB, 1 MiB + mem_upper KiB) (buf unused). Returns what
+ * sh_mb1_parse returns, or SH_MM_ENOMEMTAG when neither bit is set. */
+int sh_mb1_info_map(const struct sh_mb1_info *info, const void *mmap, size_t len,
+		    struct sh_memmap *out);
 
 struct sh_boot_result {
 	bool have_static;   /* static region added, as region static_region */
@@ -329,21 +414,63 @@ struct sh_boot_result {
 	unsigned static_region;
 	unsigned extended_region;
 	struct sh_placement place; /* valid when have_extended */
-	int place_error;	   /* sh_place's code when no extended region was placed */
-	int heap_error;		   /* sh_add_region's code (SH_E*) when SH_MM_EHEAP */
+	uint64_t limit;		   /* the placement limit used (after the pointer-width clip) */
+	int static_error;   /* 0, or why the static region asked for is missing: the SH_E*
+			       code sh_add_region gave */
+	int extended_error; /* 0, or why the extended region is missing: the map's reason
+			       code, SH_MM_ENOFIT, SH_MM_ESIZE, SH_MM_EADDRESS, or the SH_E*
+			       code sh_add_region gave */
+	int options;	    /* per-loader calls: options applied from the command line, -1
+			       at a malformed one (those before it stay applied, the boot goes
+			       on), 0 without a command line */
+	size_t nloader;	    /* loader ranges kept clear of: loader[0 .. nloader) */
+	struct sh_mem_range loader[SH_BOOT_MAX_LOADER];
 };
 
 /*
- * Initialises h (sh_init) and adds the static region (if any) as region 0, then places
- * the extended region with sh_place(map, heap_size, limit, excl) and adds it with nslots
- * slots. A missing or unplaceable extended region is not fatal when a static region was
- * added: the call returns 0 with have_extended false and place_error set, so the payload
- * still has its static heap. Returns 0, SH_MM_EINVAL (NULL h/cfg/res, or neither a map nor
- * a static region), SH_MM_ESIZE (heap_size beyond SIZE_MAX), SH_MM_EADDRESS, SH_MM_EHEAP,
- * or sh_place's code when there is no static region to fall back on.
+ * Initialises h (sh_init), adds the static region (if any) as region 0, then places the
+ * extended region with sh_place(map, heap_size, limit, exclusions as above) and adds it
+ * with nslots slots.
+ *
+ * Returns 0 exactly when every region asked for exists: the static region when static_base
+ * is set, the extended region when map is not NULL. Otherwise it returns the first reason
+ * one is missing, which is also in res->static_error or res->extended_error. A missing
+ * extended region never costs the static one: whatever the reason (no fit, size, address,
+ * sh_add_region), have_static stays true, so the heap is usable exactly when have_static
+ * or have_extended is set. When the static region is refused nothing else is tried.
+ * SH_MM_EINVAL (NULL h/cfg/res, neither a map nor a static region, excl NULL with
+ * nexcl > 0) leaves h untouched. O(map->n * nexcl^2 + nslots).
  */
 int sh_boot_init(struct sh_heap *h, const struct sh_memmap *map,
 		 const struct sh_boot_config *cfg, struct sh_boot_result *res);
+
+/*
+ * Multiboot v1: magic and info are EAX and EBX at the entry. Checks the magic
+ * (SH_MM_EMAGIC), reads the information structure (flags bit 6: memory map; else bit 0:
+ * mem_lower/mem_upper), applies slotheap.size= and slotheap.slots= from the command line
+ * (bit 2; a copy of cfg is changed, never cfg itself), keeps the loader's data clear and
+ * builds the heap as sh_boot_init does, the map going to map. When the map cannot be read
+ * (SH_MM_EADDRESS for data a pointer cannot reach, the parser's reason code) the static
+ * region is still added and that reason is returned as extended_error. Returns as
+ * sh_boot_init does, SH_MM_EMAGIC or SH_MM_EINVAL (NULL argument, map without storage).
+ */
+int sh_boot_multiboot1(struct sh_heap *h, uint32_t magic, uint64_t info,
+		       const struct sh_boot_config *cfg, struct sh_memmap *map,
+		       struct sh_boot_result *res);
+
+/* Multiboot2: the same for the boot information at info (tags: memory map 6, command line
+ * 1, modules 3); the whole information block is kept clear, and every module. */
+int sh_boot_multiboot2(struct sh_heap *h, uint32_t magic, uint64_t info,
+		       const struct sh_boot_config *cfg, struct sh_memmap *map,
+		       struct sh_boot_result *res);
+
+/* coreboot: searches for the table (sh_cb_find) and reads it (sh_cb_parse, forwards
+ * followed) in physical [16, tables_end) (a null pointer cannot be formed, so a header at
+ * address 0 is not found), keeps the tables read clear (header and records of the table
+ * found by the search and of the one holding the memory records), and builds the heap as
+ * sh_boot_init does. There is no command line: cfg's values are used. */
+int sh_boot_coreboot(struct sh_heap *h, const struct sh_boot_config *cfg, struct sh_memmap *map,
+		     struct sh_boot_result *res);
 
 /*
  * Child table for a chained payload: out = map with the placed extended region of res and

@@ -7,6 +7,7 @@
 #define SH_MM_INTERNAL_H
 
 #include "memmap.h"
+#include "sh_internal.h" /* sh_memset */
 
 static inline uint32_t mm_rd32(const uint8_t *p)
 {
@@ -64,6 +65,14 @@ struct mm_src {
 	bool has_one;
 };
 
+/* An empty source of that kind. A call, not an initialiser: on some targets (ARM) the compiler
+ * turns the zeroing of a structure this large into a call to memset, which core/ lacks. */
+static inline void mm_src_init(struct mm_src *s, enum mm_src_kind kind)
+{
+	sh_memset(s, 0, sizeof(*s));
+	s->kind = kind;
+}
+
 struct mm_cursor {
 	size_t off;	/* next byte (FLAT, MB1, CB) or index (ARRAY, PAINT) */
 	size_t rec_end; /* CB: end of the memory record being read, 0 outside one */
@@ -83,5 +92,15 @@ int mm_collect(const struct mm_src *s, struct sh_mem_range *raw, size_t cap, siz
  * points s at the final table's records. */
 int mm_cb_resolve(const uint8_t *img, size_t len, uint64_t base, uint64_t table,
 		  struct mm_src *s, uint64_t *found);
+
+/* Exclusion lists of one placement: every range of every list is kept clear of. */
+struct mm_excl {
+	const struct sh_mem_range *r;
+	size_t n;
+};
+
+/* sh_place over the union of nex exclusion lists (each r non-NULL or n == 0). */
+int mm_place(const struct sh_memmap *m, uint64_t size, uint64_t limit, const struct mm_excl *ex,
+	     size_t nex, struct sh_placement *out);
 
 #endif /* SH_MM_INTERNAL_H */

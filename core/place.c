@@ -20,19 +20,21 @@
 
 _Static_assert((SH_PLACE_ALIGN & (SH_PLACE_ALIGN - 1)) == 0, "SH_PLACE_ALIGN is a power of 2");
 
-/* Highest free top <= hi not covered by an exclusion, lowered past covering exclusions. */
-static uint64_t piece_top(uint64_t lo, uint64_t hi, const struct sh_mem_range *excl, size_t n)
+/* Highest free top <= hi not covered by an exclusion, lowered past covering exclusions. The
+ * exclusion lists are walked as one set. */
+static uint64_t piece_top(uint64_t lo, uint64_t hi, const struct mm_excl *ex, size_t nex)
 {
 	bool moved = true;
 
 	while (moved && hi > lo) {
-		size_t i;
 		moved = false;
-		for (i = 0; i < n; i++) {
-			if (excl[i].start < hi && excl[i].end >= hi &&
-			    excl[i].end > excl[i].start) {
-				hi = excl[i].start;
-				moved = true;
+		for (size_t l = 0; l < nex; l++) {
+			for (size_t i = 0; i < ex[l].n; i++) {
+				const struct sh_mem_range *e = &ex[l].r[i];
+				if (e->start < hi && e->end >= hi && e->end > e->start) {
+					hi = e->start;
+					moved = true;
+				}
 			}
 		}
 	}
@@ -40,13 +42,14 @@ static uint64_t piece_top(uint64_t lo, uint64_t hi, const struct sh_mem_range *e
 }
 
 /* Bottom of the free piece ending at top (top - 1 is not excluded). */
-static uint64_t piece_bot(uint64_t lo, uint64_t top, const struct sh_mem_range *excl, size_t n)
+static uint64_t piece_bot(uint64_t lo, uint64_t top, const struct mm_excl *ex, size_t nex)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (excl[i].end > lo && excl[i].end < top && excl[i].end > excl[i].start)
-			lo = excl[i].end;
+	for (size_t l = 0; l < nex; l++) {
+		for (size_t i = 0; i < ex[l].n; i++) {
+			const struct sh_mem_range *e = &ex[l].r[i];
+			if (e->end > lo && e->end < top && e->end > e->start)
+				lo = e->end;
+		}
 	}
 	return lo;
 }
@@ -54,10 +57,19 @@ static uint64_t piece_bot(uint64_t lo, uint64_t top, const struct sh_mem_range *
 int sh_place(const struct sh_memmap *m, uint64_t size, uint64_t limit,
 	     const struct sh_mem_range *excl, size_t nexcl, struct sh_placement *out)
 {
+	struct mm_excl ex = {excl, nexcl};
+
+	if (excl == NULL && nexcl > 0)
+		return SH_MM_EINVAL;
+	return mm_place(m, size, limit, &ex, 1, out);
+}
+
+int mm_place(const struct sh_memmap *m, uint64_t size, uint64_t limit, const struct mm_excl *ex,
+	     size_t nex, struct sh_placement *out)
+{
 	size_t i;
 
-	if (m == NULL || out == NULL || (m->range == NULL && m->n > 0) ||
-	    (excl == NULL && nexcl > 0))
+	if (m == NULL || out == NULL || (m->range == NULL && m->n > 0))
 		return SH_MM_EINVAL;
 	if (size == 0 || size > UINT64_MAX - ALIGN_MASK)
 		return SH_MM_ESIZE;
@@ -70,10 +82,10 @@ int sh_place(const struct sh_memmap *m, uint64_t size, uint64_t limit,
 		if (r->type != SH_MEM_RAM || lo >= hi)
 			continue;
 		while (hi > lo) {
-			uint64_t top = piece_top(lo, hi, excl, nexcl);
+			uint64_t top = piece_top(lo, hi, ex, nex);
 			if (top <= lo)
 				break;
-			uint64_t bot = piece_bot(lo, top, excl, nexcl);
+			uint64_t bot = piece_bot(lo, top, ex, nex);
 			uint64_t atop = top & ~ALIGN_MASK;
 			if (bot <= UINT64_MAX - ALIGN_MASK && atop >= size &&
 			    atop - size >= ((bot + ALIGN_MASK) & ~ALIGN_MASK)) {

@@ -9,7 +9,7 @@
  * keyed by address). No metadata lives in the arena, so a caller that overruns a block cannot
  * corrupt the allocator.
  *
- * Policy (normative text in DESIGN.md, summarised in README.md): sizes round up to the granule
+ * Policy (normative text in docs/DESIGN.md): sizes round up to the granule
  * SH_GRANULE (malloc(0) gets one granule); regions are tried in the order they were added;
  * within a region the lowest-addressed free block that fits is taken (address-ordered first
  * fit) and split at its low end; a remainder needs a spare slot, without one the whole block
@@ -77,7 +77,7 @@ enum sh_error {
 	SH_OK = 0,
 	SH_EINVAL = 1,	     /* NULL heap/pointer argument, zero slot count, bad region index */
 	SH_ETOOSMALL = 2,    /* region cannot hold its slot array, buckets and one granule */
-	SH_ETOOBIG = 3,	     /* region end wraps the address space, or its arena exceeds
+	SH_ETOOBIG = 3,	     /* region passes the top of the address space, or its arena exceeds
 				SH_MAX_ARENA_GRANULES, or nslots > SH_MAX_SLOTS */
 	SH_EOVERLAP = 4,     /* region overlaps one already added */
 	SH_ETOOMANY = 5,     /* heap already has SH_MAX_REGIONS regions */
@@ -97,7 +97,7 @@ typedef void (*sh_error_hook)(void *ctx, int code, const void *ptr);
 /* One region. The fields are the allocator's own: read them through sh_region_info(). */
 struct sh_region {
 	uintptr_t base;	    /* region start: slot array, then buckets */
-	uintptr_t end;	    /* region end (exclusive) */
+	uintptr_t end;	    /* region end (exclusive), 0 if at the top of the address space */
 	uintptr_t arena;    /* first arena byte, SH_GRANULE aligned */
 	uint32_t ngran;	    /* arena size in granules */
 	uint32_t nslots;    /* slots in the slot array */
@@ -146,7 +146,8 @@ int sh_init(struct sh_heap *h);
 
 /* Adds [base, base + size) as region number h->nregions, with nslots slots (at least 1: the
  * whole arena starts as one free block, which takes one slot). The region's memory belongs to
- * the heap from now on. Returns 0, or SH_EINVAL (NULL h or base, nslots == 0),
+ * the heap from now on. The region may end exactly at the top of the address space (its
+ * last byte at UINTPTR_MAX). Returns 0, or SH_EINVAL (NULL h or base, nslots == 0),
  * SH_ETOOMANY, SH_ETOOBIG, SH_EOVERLAP, SH_ETOOSMALL; on failure h is unchanged. O(nslots). */
 int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots);
 
@@ -168,11 +169,18 @@ void *sh_calloc(struct sh_heap *h, size_t n, size_t size);
  * live block the misuse is reported as by sh_free and NULL is returned. */
 void *sh_realloc(struct sh_heap *h, void *p, size_t size);
 
+/* As sh_realloc, but a block that must move (or p NULL) goes only to regions in region_mask;
+ * resizing in place does not depend on the mask. */
+void *sh_realloc_in(struct sh_heap *h, unsigned region_mask, void *p, size_t size);
+
 /* Returns a block of at least size bytes whose address is a multiple of align (a power of
  * two; values below SH_GRANULE act as SH_GRANULE), or NULL (SH_EALIGN, SH_EOVERFLOW,
  * SH_ENOMEM). The gap below the block stays free; a free block whose gap could get no slot is
  * passed over. */
 void *sh_memalign(struct sh_heap *h, size_t align, size_t size);
+
+/* As sh_memalign, but only from regions whose bit is set in region_mask. */
+void *sh_memalign_in(struct sh_heap *h, unsigned region_mask, size_t align, size_t size);
 
 /* Frees the live block p and merges it with free neighbours. NULL is a no-op returning 0.
  * A pointer that is not the start of a live block is reported (error hook, misuse counter)
@@ -229,7 +237,7 @@ struct sh_region_info {
 };
 int sh_region_info(const struct sh_heap *h, unsigned idx, struct sh_region_info *out);
 
-/* Invariants checked by sh_check (DESIGN.md): */
+/* Invariants checked by sh_check (docs/DESIGN.md): */
 enum sh_invariant {
 	SH_I1_TILING = 1,	 /* blocks tile each arena: no gap, no overlap */
 	SH_I2_SLOTS = 2,	 /* each slot on exactly one list; spare slots blank */
@@ -255,7 +263,10 @@ struct sh_check_report {
  * compiled; O(slots + buckets + index entries) per region, no recursion. */
 int sh_check(const struct sh_heap *h, struct sh_check_report *r);
 
-/* Name of an error code or invariant, for messages ("SH_EBADPTR", "I3 consolidation"). */
+/* Name of an error code or invariant, for messages ("SH_EBADPTR", "I3 consolidation").
+ * sh_strerror names the codes of both families: these SH_E* codes (1 .. 63) and the
+ * memory-table reason codes SH_MM_* of memmap.h (from 65 on, name and a one-line
+ * explanation); "SH_E?" for anything else. Never NULL. */
 const char *sh_strerror(int code);
 const char *sh_invariant_name(int invariant);
 

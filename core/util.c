@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Byte helpers of our own (core/ links against nothing) and the names of codes. */
 
+#include "memmap.h"
 #include "sh_internal.h"
 
 /*
@@ -55,6 +56,8 @@ void sh_memcpy(void *dst, const void *src, size_t n)
 
 const char *sh_strerror(int code)
 {
+	if (code >= SH_MM_FIRST && code <= SH_MM_LAST)
+		return sh_memmap_strerror(code);
 	switch (code) {
 	case SH_OK:
 		return "SH_OK";

@@ -492,7 +492,7 @@ static void *map_phys(void *ctx, uint64_t phys, uint64_t size)
  * reasons for it and does not order them. */
 static int region_want(const void *base, size_t size, size_t nslots, unsigned nregions)
 {
-	uintptr_t lo = (uintptr_t)base, arena;
+	uintptr_t lo = (uintptr_t)base, pad;
 	size_t meta = nslots ? sh_region_meta_bytes(nslots, size) : 0;
 
 	if (nslots == 0)
@@ -501,8 +501,14 @@ static int region_want(const void *base, size_t size, size_t nslots, unsigned nr
 		return SH_ETOOBIG;
 	if (nregions >= SH_MAX_REGIONS)
 		return SH_ETOOMANY;
-	arena = (lo + meta + SH_GRANULE - 1) & ~(uintptr_t)(SH_GRANULE - 1);
-	if (arena > lo + size || lo + size - arena < SH_GRANULE)
+	/* Sizes and offsets from lo, never end addresses: on a 32-bit host lo + meta may pass
+	 * the top of the address space, and a region may end exactly there. */
+	if (size != 0 && size - 1 > UINTPTR_MAX - lo)
+		return SH_ETOOBIG;
+	if (meta >= size)
+		return SH_ETOOSMALL;
+	pad = (SH_GRANULE - (lo + meta) % SH_GRANULE) % SH_GRANULE; /* arena alignment */
+	if (size - meta < pad || size - meta - pad < SH_GRANULE)
 		return SH_ETOOSMALL;
 	return SH_OK;
 }
@@ -577,14 +583,13 @@ static int check_placed(struct diffheap *d, const struct sh_boot_result *res,
 	int hw;
 
 	if ((uint64_t)(size_t)foot != foot) {
-		if (mp->calls != 0 || res->have_extended || res->place_error != SH_MM_ESIZE ||
-		    rc != (res->have_static ? SH_MM_OK : SH_MM_ESIZE))
-			return dh_report(d, "boot placement",
-					 "footprint of %" PRIu64
-					 " bytes exceeds SIZE_MAX: sh_boot_init"
-					 " returned %s, place_error %s",
-					 foot, sh_memmap_strerror(rc),
-					 sh_memmap_strerror(res->place_error));
+		if (mp->calls != 0 || res->have_extended ||
+		    res->extended_error != SH_MM_ESIZE || rc != SH_MM_ESIZE)
+			return dh_report(
+				d, "boot placement",
+				"footprint of %" PRIu64 " bytes exceeds SIZE_MAX: sh_boot_init"
+				" returned %s, extended_error %s",
+				foot, sh_strerror(rc), sh_strerror(res->extended_error));
 		return 0;
 	}
 	if (mp->calls != 1 || mp->phys != want_start || mp->size != foot)
@@ -595,7 +600,8 @@ static int check_placed(struct diffheap *d, const struct sh_boot_result *res,
 				 foot, want_start, mp->calls, mp->size, mp->phys,
 				 sh_memmap_strerror(rc));
 	if (foot > mp->cap) {
-		if (rc != SH_MM_EADDRESS || res->have_extended)
+		if (rc != SH_MM_EADDRESS || res->extended_error != SH_MM_EADDRESS ||
+		    res->have_extended)
 			return dh_report(d, "boot placement",
 					 "the hook gives no pointer for %" PRIu64
 					 " bytes: sh_boot_init returned %s, extended %d",
@@ -604,14 +610,15 @@ static int check_placed(struct diffheap *d, const struct sh_boot_result *res,
 	}
 	hw = region_want(mp->host, (size_t)foot, nslots, res->have_static ? 1u : 0u);
 	if (hw != SH_OK) {
-		if (rc != SH_MM_EHEAP || !region_answer_ok(res->heap_error, hw) ||
+		if (rc != res->extended_error || !region_answer_ok(res->extended_error, hw) ||
 		    res->have_extended)
-			return dh_report(d, "boot placement",
-					 "extended region of %" PRIu64 " bytes, %zu slots: "
-					 "sh_boot_init returned %s, heap_error %s; expected "
-					 "SH_MM_EHEAP with %s",
-					 foot, nslots, sh_memmap_strerror(rc),
-					 sh_strerror(res->heap_error), sh_strerror(hw));
+			return dh_report(
+				d, "boot placement",
+				"extended region of %" PRIu64 " bytes, %zu slots: "
+				"sh_boot_init returned %s, extended_error %s; expected "
+				"%s",
+				foot, nslots, sh_strerror(rc), sh_strerror(res->extended_error),
+				sh_strerror(hw));
 		return 0;
 	}
 	if (rc != SH_MM_OK || !res->have_extended || res->place.start != want_start ||
@@ -623,6 +630,104 @@ static int check_placed(struct diffheap *d, const struct sh_boot_result *res,
 				 foot, nslots, want_start,
 				 res->have_extended ? "at" : "did not place it,",
 				 res->place.start, sh_memmap_strerror(rc));
+	return 0;
+}
+
+/*
+ * mb2info tables also go through sh_boot_multiboot2, as a multiboot2 payload receives them:
+ * the information block at physical MB2_INFO_PHYS (the table bytes), the heap mapped into a
+ * scratch pool of its own, no static region. The tag walk for the command line and modules
+ * runs on the fuzzed bytes; the heap it builds must keep clear of the information block, of
+ * every module and of the exclusion, lie in RAM of the map it returned, and pass sh_check.
+ */
+#define MB2_INFO_PHYS 0x10000u
+struct mb2_mapping {
+	const uint8_t *info;
+	size_t len;
+	unsigned char *pool;
+	size_t cap;
+};
+
+static void *mb2_map(void *ctx, uint64_t phys, uint64_t size)
+{
+	struct mb2_mapping *m = ctx;
+
+	if (phys >= MB2_INFO_PHYS && phys - MB2_INFO_PHYS <= m->len &&
+	    size <= m->len - (phys - MB2_INFO_PHYS))
+		return (void *)(uintptr_t)(m->info + (phys - MB2_INFO_PHYS));
+	return size <= m->cap ? m->pool : NULL;
+}
+
+static bool overlaps(uint64_t s, uint64_t e, const struct sh_mem_range *r)
+{
+	return r->start < e && s < r->end && r->start < r->end;
+}
+
+static int check_mb2_loader(struct diffheap *d, const struct boot_input *b,
+			    const struct sh_boot_config *base)
+{
+	static struct sh_heap h;
+	static unsigned char pool[BOOT_MAX_HEAP_PAGES * PAGE];
+	static struct sh_mem_range mapbuf[MAP_CAP];
+	struct mb2_mapping mm = {b->table, b->table_len, pool, sizeof(pool)};
+	struct sh_boot_config cfg = *base;
+	struct sh_boot_result res;
+	struct sh_memmap map;
+
+	cfg.static_base = NULL;
+	cfg.static_size = 0;
+	cfg.phys_to_ptr = mb2_map;
+	cfg.phys_ctx = &mm;
+	sh_memmap_init(&map, mapbuf, MAP_CAP);
+	int rc = sh_boot_multiboot2(&h, SH_MB2_MAGIC, MB2_INFO_PHYS, &cfg, &map, &res);
+	if ((rc == SH_MM_OK) != res.have_extended ||
+	    (rc != SH_MM_OK && rc != res.extended_error))
+		return dh_report(d, "boot multiboot2",
+				 "returned %s, extended %d, extended_error %s", sh_strerror(rc),
+				 res.have_extended, sh_strerror(res.extended_error));
+	if (!res.have_extended)
+		return 0;
+	uint64_t s = res.place.start, e = res.place.end;
+	if (res.nloader == 0 || res.loader[0].start != MB2_INFO_PHYS ||
+	    res.loader[0].end != MB2_INFO_PHYS + get32(b->table))
+		return dh_report(d, "boot multiboot2", "information block not kept clear");
+	for (size_t i = 0; i < res.nloader; i++)
+		if (overlaps(s, e, &res.loader[i]))
+			return dh_report(d, "boot multiboot2",
+					 "heap [0x%" PRIx64 ", 0x%" PRIx64
+					 ") overlaps loader data [0x%" PRIx64 ", 0x%" PRIx64
+					 ")",
+					 s, e, res.loader[i].start, res.loader[i].end);
+	for (size_t i = 0; i < cfg.nexcl; i++)
+		if (overlaps(s, e, &cfg.excl[i]))
+			return dh_report(d, "boot multiboot2", "heap overlaps the exclusion");
+	/* The modules by a walk of the harness's own, up to the end tag or a malformed tag
+	 * (the call stops there too; a module after the memory map still counts). */
+	uint32_t total = get32(b->table);
+	for (uint32_t off = 8; total <= b->table_len && total - off >= 8;) {
+		uint32_t type = get32(b->table + off), size = get32(b->table + off + 4);
+		if (type == 0 || size < 8 || size > total - off)
+			break;
+		if (type == 3 && size >= 16) {
+			struct sh_mem_range mod = {get32(b->table + off + 8),
+						   get32(b->table + off + 12), SH_MEM_RESERVED};
+			if (overlaps(s, e, &mod))
+				return dh_report(d, "boot multiboot2",
+						 "heap [0x%" PRIx64 ", 0x%" PRIx64
+						 ") overlaps module [0x%" PRIx64 ", 0x%" PRIx64
+						 ")",
+						 s, e, mod.start, mod.end);
+		}
+		if (size > total - off - 7)
+			break;
+		off += (size + 7) & ~7u;
+	}
+	for (uint64_t a = s; a < e; a += PAGE)
+		if (sh_memmap_type_at(&map, a) != SH_MEM_RAM)
+			return dh_report(d, "boot multiboot2",
+					 "heap page 0x%" PRIx64 " is not RAM in the map", a);
+	if (sh_check(&h, NULL) != 0)
+		return dh_report(d, "boot multiboot2", "sh_check fails on the heap it built");
 	return 0;
 }
 
@@ -667,6 +772,8 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 	dh_begin(d, false);
 	if (b->has_opts && check_options(d, b, &cfg) != 0)
 		return -1;
+	if (b->fmt == SH_FMT_MB2INFO && b->table_len >= 8 && check_mb2_loader(d, b, &cfg) != 0)
+		return -1;
 	heap = cfg.heap_size ? cfg.heap_size : (uint64_t)SH_DEFAULT_HEAP_SIZE;
 	nslots = cfg.nslots ? cfg.nslots : SH_DEFAULT_SLOTS;
 	foot = heap > UINT64_MAX - (PAGE - 1) ? 0 : (heap + PAGE - 1) / PAGE * PAGE;
@@ -694,14 +801,15 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 		int sw = region_want(pool, b->static_bytes, sslots, 0);
 
 		if (sw != SH_OK &&
-		    (rc != SH_MM_EHEAP || !region_answer_ok(res.heap_error, sw) ||
-		     res.have_static || res.have_extended || mp.calls != 0))
-			return dh_report(
-				d, "boot static region",
-				"static region of %" PRIu32 " bytes, %zu slots: sh_boot_init"
-				" returned %s, heap_error %s; expected SH_MM_EHEAP with %s",
-				b->static_bytes, sslots, sh_memmap_strerror(rc),
-				sh_strerror(res.heap_error), sh_strerror(sw));
+		    (rc != res.static_error || !region_answer_ok(res.static_error, sw) ||
+		     res.extended_error != SH_OK || res.have_static || res.have_extended ||
+		     mp.calls != 0))
+			return dh_report(d, "boot static region",
+					 "static region of %" PRIu32
+					 " bytes, %zu slots: sh_boot_init"
+					 " returned %s, static_error %s; expected %s",
+					 b->static_bytes, sslots, sh_strerror(rc),
+					 sh_strerror(res.static_error), sh_strerror(sw));
 		if (sw != SH_OK)
 			return 1;
 		if (!res.have_static)
@@ -720,14 +828,14 @@ int boot_setup(struct diffheap *d, const struct boot_input *b)
 			return -1;
 	} else if (want > 0) {
 		/* The model finds no place: nothing is mapped, and the reason is the model's. */
-		if (mp.calls != 0 || res.have_extended || res.place_error != want ||
-		    rc != (res.have_static ? SH_MM_OK : want))
-			return dh_report(d, "boot placement",
-					 "model: %s; sh_boot_init returned %s, place_error %s, "
-					 "extended %d",
-					 sh_memmap_strerror(want), sh_memmap_strerror(rc),
-					 sh_memmap_strerror(res.place_error),
-					 res.have_extended);
+		if (mp.calls != 0 || res.have_extended || res.extended_error != want ||
+		    rc != want)
+			return dh_report(
+				d, "boot placement",
+				"model: %s; sh_boot_init returned %s, extended_error %s, "
+				"extended %d",
+				sh_strerror(want), sh_strerror(rc),
+				sh_strerror(res.extended_error), res.have_extended);
 	}
 	if (res.have_extended) {
 		struct sh_region_info ri;

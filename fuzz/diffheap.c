@@ -692,6 +692,18 @@ int dh_report(struct diffheap *d, const char *invariant, const char *fmt, ...)
 
 int dh_setup(struct diffheap *d, const struct ops_layout *l)
 {
+#ifdef DH_TINY
+	/* Fault-injection build: every region cut to a few granules and slots. */
+	struct ops_layout tl = *l;
+
+	for (unsigned i = 0; i < tl.nregions; i++) {
+		if (tl.r[i].arena_gran)
+			tl.r[i].arena_gran = 1 + (tl.r[i].arena_gran - 1) % DH_TINY_GRAN;
+		if (tl.r[i].nslots)
+			tl.r[i].nslots = 1 + (tl.r[i].nslots - 1) % DH_TINY_SLOTS;
+	}
+	l = &tl;
+#endif
 	dh_begin(d, l->topdown);
 	for (unsigned i = 0; i < l->nregions; i++) {
 		const struct ops_region *r = &l->r[i];
@@ -1102,6 +1114,32 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 	return 0;
 }
 
+/* Start of the first free block (model's view, before the call) with room for an align-aligned
+ * block of size bytes, or 0: memalign takes that block unless its gap cannot get a slot, so a
+ * result elsewhere means candidates were skipped. */
+static uintptr_t first_aligned_fit(const struct diffheap *d, size_t align, size_t size,
+				   size_t *block_size)
+{
+	struct sh_block_info b;
+	size_t need;
+
+	/* (a size above half the address space fits no pool, and rounding it cannot overflow;
+	 * the bound is written so that it holds for a 32-bit size_t too) */
+	if (align == 0 || (align & (align - 1)) != 0 || size > SIZE_MAX / 2)
+		return 0;
+	align = align < G ? G : align;
+	need = size ? (size + G - 1) & ~(G - 1) : G;
+	for (size_t i = 0; shref_block(d->model, i, &b) == 0; i++) {
+		uintptr_t p = (uintptr_t)b.ptr, a = round_up(p, align);
+
+		if (!b.live && a >= p && a - p <= b.size && b.size - (a - p) >= need) {
+			*block_size = b.size;
+			return p;
+		}
+	}
+	return 0;
+}
+
 static int run_op(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touched)
 {
 	uintptr_t c, m, p;
@@ -1147,11 +1185,17 @@ static int run_op(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touche
 				       op->n, op->size, c ? "a block" : "NULL",
 				       sh_strerror(sh_last_error(&d->heap)));
 		return check_new_block(d, "calloc", c, m, req, req_known, G, true);
-	case OP_MEMALIGN:
+	case OP_MEMALIGN: {
+		size_t cand_size = 0;
+		uintptr_t cand = first_aligned_fit(d, op->align, op->size, &cand_size);
+
 		c = (uintptr_t)sh_memalign(&d->heap, op->align, op->size);
 		m = shref_memalign(d->model, op->align, op->size);
+		if (cand && (m < cand || m - cand >= cand_size))
+			d->count.align_skipped++;
 		return check_new_block(d, "memalign", c, m, op->size, true,
 				       op->align > G ? op->align : G, false);
+	}
 	case OP_REALLOC:
 	case OP_REALLOC_PTR: {
 		ptrdiff_t e;
@@ -1238,6 +1282,32 @@ int dh_step(struct diffheap *d, const struct ops_op *op)
 	return 0;
 }
 
+int dh_drain(struct diffheap *d)
+{
+	struct ops_op op = {.kind = OP_FREE};
+	struct sh_stats st;
+	size_t arena = 0;
+
+	while (d->nlive) {
+		if (dh_step(d, &op) != 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < d->nregions; i++)
+		arena += d->ri[i].arena_size;
+	sh_stats(&d->heap, &st);
+	if (st.live_blocks || st.live_bytes || st.free_blocks != d->nregions ||
+	    st.free_bytes != arena || st.slots_spare != d->slots_total - d->nregions)
+		return dh_fail(
+			d, "leak",
+			"after freeing every block: %zu live blocks (%zu bytes), %zu free "
+			"blocks of %zu bytes, %zu spare slots; expected 0, %u free blocks of "
+			"%zu bytes, %zu spare slots",
+			st.live_blocks, st.live_bytes, st.free_blocks, st.free_bytes,
+			st.slots_spare, d->nregions, arena, d->slots_total - d->nregions);
+	d->count.drains++;
+	return 0;
+}
+
 int dh_finish(struct diffheap *d)
 {
 	d->op = NULL;
@@ -1267,6 +1337,150 @@ const struct sh_heap *dh_heap(const struct diffheap *d)
 unsigned dh_region_count(const struct diffheap *d)
 {
 	return d->nregions;
+}
+
+/* ---- snapshots ---- */
+
+struct dh_snapshot {
+	unsigned char *bytes; /* pool[0, lo) then pool[hi, pool_bytes) */
+	size_t cap;
+	size_t lo, hi;
+	bool topdown;
+	struct sh_heap heap;
+	struct shref *model;
+	unsigned nregions;
+	struct sh_region_info ri[SH_MAX_REGIONS];
+	size_t slots_total;
+	struct live *live;
+	size_t nlive, live_cap;
+	uint32_t next_id;
+	size_t rotate;
+	uintptr_t stale[DH_STALE];
+	unsigned nstale, stale_next;
+	size_t step;
+};
+
+struct dh_snapshot *dh_snapshot_new(void)
+{
+	struct dh_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->model = shref_new();
+	if (!s->model) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void dh_snapshot_delete(struct dh_snapshot *s)
+{
+	if (!s)
+		return;
+	shref_delete(s->model);
+	free(s->live);
+	free(s->bytes);
+	free(s);
+}
+
+/* The used part of the pool is copied whole, so its poisoning is lifted first and put back
+ * on the free blocks (as the model lists them) afterwards. */
+static void unpoison_used(const struct diffheap *d, size_t lo, size_t hi)
+{
+	unpoison((uintptr_t)d->pool, lo);
+	unpoison((uintptr_t)d->pool + hi, d->pool_bytes - hi);
+}
+
+static void poison_free_blocks(const struct diffheap *d)
+{
+	struct sh_block_info b;
+
+	for (size_t i = 0; shref_block(d->model, i, &b) == 0; i++) {
+		if (!b.live)
+			poison((uintptr_t)b.ptr, b.size);
+	}
+}
+
+int dh_save(const struct diffheap *d, struct dh_snapshot *s)
+{
+	size_t used = d->lo + (d->pool_bytes - d->hi);
+
+	if (s->cap < used) {
+		unsigned char *b = realloc(s->bytes, used);
+
+		if (!b)
+			return -1;
+		s->bytes = b;
+		s->cap = used;
+	}
+	if (s->live_cap < d->nlive) {
+		struct live *l = realloc(s->live, d->nlive * sizeof(*l));
+
+		if (!l)
+			return -1;
+		s->live = l;
+		s->live_cap = d->nlive;
+	}
+	if (shref_copy(s->model, d->model) != 0)
+		return -1;
+	unpoison_used(d, d->lo, d->hi);
+	memcpy(s->bytes, d->pool, d->lo);
+	memcpy(s->bytes + d->lo, d->pool + d->hi, d->pool_bytes - d->hi);
+	poison_free_blocks(d);
+	s->lo = d->lo;
+	s->hi = d->hi;
+	s->topdown = d->topdown;
+	s->heap = d->heap;
+	s->nregions = d->nregions;
+	memcpy(s->ri, d->ri, sizeof(s->ri));
+	s->slots_total = d->slots_total;
+	if (d->nlive)
+		memcpy(s->live, d->live, d->nlive * sizeof(*s->live));
+	s->nlive = d->nlive;
+	s->next_id = d->next_id;
+	s->rotate = d->rotate;
+	memcpy(s->stale, d->stale, sizeof(s->stale));
+	s->nstale = d->nstale;
+	s->stale_next = d->stale_next;
+	s->step = d->step;
+	return 0;
+}
+
+int dh_restore(struct diffheap *d, const struct dh_snapshot *s)
+{
+	if (d->live_cap < s->nlive) {
+		struct live *l = realloc(d->live, s->nlive * sizeof(*l));
+
+		if (!l)
+			return -1;
+		d->live = l;
+		d->live_cap = s->nlive;
+	}
+	if (shref_copy(d->model, s->model) != 0)
+		return -1;
+	unpoison_used(d, d->lo > s->lo ? d->lo : s->lo, d->hi < s->hi ? d->hi : s->hi);
+	memcpy(d->pool, s->bytes, s->lo);
+	memcpy(d->pool + s->hi, s->bytes + s->lo, d->pool_bytes - s->hi);
+	d->lo = s->lo;
+	d->hi = s->hi;
+	d->topdown = s->topdown;
+	d->heap = s->heap;
+	d->nregions = s->nregions;
+	memcpy(d->ri, s->ri, sizeof(d->ri));
+	d->slots_total = s->slots_total;
+	if (s->nlive)
+		memcpy(d->live, s->live, s->nlive * sizeof(*d->live));
+	d->nlive = s->nlive;
+	d->next_id = s->next_id;
+	d->rotate = s->rotate;
+	memcpy(d->stale, s->stale, sizeof(d->stale));
+	d->nstale = s->nstale;
+	d->stale_next = s->stale_next;
+	d->step = s->step;
+	d->op = NULL;
+	poison_free_blocks(d);
+	return 0;
 }
 
 /* ---- picture ---- */

@@ -2,7 +2,7 @@
 /*
  * The differential engine: one core heap (struct sh_heap on a host buffer) and one reference
  * model (struct shref) over the same arenas. Each operation runs on both; afterwards the
- * engine checks the invariants of DESIGN.md:
+ * engine checks the invariants of docs/DESIGN.md:
  *   I1-I7  sh_check() is clean, and the public view agrees with itself: sh_walk tiles every
  *          arena with granule-aligned blocks, no two free blocks touch, sh_stats agrees with
  *          the walk;
@@ -68,6 +68,12 @@ void dh_begin(struct diffheap *d, bool topdown);
  * (correctly) refused, -1 on a failure, -2 if the pool is too small. */
 int dh_add_region(struct diffheap *d, size_t size, size_t nslots, size_t misalign, size_t gap);
 
+/* Fault injection: built with -DDH_TINY (make fuzz TINY=1), dh_setup cuts every region of
+ * a layout to at most DH_TINY_GRAN granules and DH_TINY_SLOTS slots, so that slots and memory
+ * run out on most steps of any input. */
+#define DH_TINY_GRAN 32
+#define DH_TINY_SLOTS 4
+
 /* dh_begin plus one dh_add_region per region of the layout (the region's size is its metadata,
  * padding, arena and tail). Returns 0 or -1. */
 int dh_setup(struct diffheap *d, const struct ops_layout *l);
@@ -91,6 +97,10 @@ int dh_report(struct diffheap *d, const char *invariant, const char *fmt, ...)
 /* Runs one operation on both and checks everything. Returns 0 or -1 (only without abort). */
 int dh_step(struct diffheap *d, const struct ops_op *op);
 
+/* Frees every live block (one checked step each), then checks that nothing leaked: every
+ * region is one free block again and every other slot spare. Returns 0 or -1. */
+int dh_drain(struct diffheap *d);
+
 /* Verifies every live block's contents; returns 0 or -1. */
 int dh_finish(struct diffheap *d);
 
@@ -98,6 +108,17 @@ int dh_finish(struct diffheap *d);
 void dh_dump(struct diffheap *d, FILE *f);
 /* Draws the regions, their blocks and slot use as an SVG picture. */
 void dh_svg(struct diffheap *d, FILE *f, const char *title);
+
+/* Snapshots, for searches that branch from a saved state (tests/exhaustive.c): the used part
+ * of the pool (metadata and block contents), the heap, the model and the engine's own lists.
+ * dh_restore puts an engine back exactly as it was saved (same pool, same regions); the
+ * counters of dh_counters keep counting. dh_save and dh_restore return 0, or -1 if the host
+ * is out of memory (the snapshot, or the engine, is then unusable). */
+struct dh_snapshot;
+struct dh_snapshot *dh_snapshot_new(void);
+void dh_snapshot_delete(struct dh_snapshot *s);
+int dh_save(const struct diffheap *d, struct dh_snapshot *s);
+int dh_restore(struct diffheap *d, const struct dh_snapshot *s);
 
 /* What the operations did, summed over every heap the engine ran since dh_new. */
 struct dh_counters {
@@ -110,6 +131,9 @@ struct dh_counters {
 	size_t realloc_same; /* realloc that kept its address */
 	size_t realloc_moved;
 	size_t realloc_failed;
+	size_t align_skipped; /* memalign results past the first free block with an aligned fit
+				 (its gap could get no slot), or none despite one */
+	size_t drains; /* heaps emptied by dh_drain and found back in their first state */
 };
 void dh_counters(const struct diffheap *d, struct dh_counters *out);
 

@@ -10,10 +10,20 @@
  * process; if one crashes, that input fails and a new child goes on with the next (-n: run
  * everything in-process, for a debugger). An input that runs longer than -t seconds (default
  * 60, 0 for no limit) fails as timed out, so a parser that loops fails instead of hanging.
- * Prints one line per failure and a final "N passed, N failed"; exits 1 if any failed.
+ *
+ * What the target prints while an input runs (its failure report, a sanitizer's) is kept
+ * aside and printed only if that input fails, whole, as one block:
+ *
+ *	input: <path>
+ *	<everything the target printed for it>
+ *	FAIL <path>: <signal, exit status or time-out>
+ *
+ * so several failures never interleave. The last line is "N passed, N failed"; exits 1 if
+ * any input failed. -n prints "input: <path>" before each input and lets output through.
  */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +40,7 @@ static int no_fork;
 static int quiet;
 static unsigned timeout_s = 60;
 static unsigned long passed, failed;
+static int run_out = -1; /* the real stdout, for RUN lines, while a child captures output */
 
 static int skipped_name(const char *name)
 {
@@ -169,24 +180,85 @@ static int run_input(size_t i)
 
 	if (read_file(inputs[i], &data, &size) != 0)
 		return -1;
-	if (!quiet) {
+	if (!quiet && run_out >= 0) {
+		dprintf(run_out, "RUN  %s (%zu bytes)\n", inputs[i], size);
+	} else if (!quiet) {
 		printf("RUN  %s (%zu bytes)\n", inputs[i], size);
 		fflush(stdout);
+	}
+	if (no_fork) {
+		fprintf(stderr, "input: %s\n", inputs[i]);
+		fflush(stderr);
 	}
 	LLVMFuzzerTestOneInput(data, size);
 	free(data);
 	return 0;
 }
 
+/* Copies what the child wrote to the capture file cap to stdout. */
+static void print_captured(int cap)
+{
+	char buf[4096];
+	ssize_t got;
+	int nl = 1;
+
+	fflush(stdout);
+	if (lseek(cap, 0, SEEK_SET) < 0)
+		return;
+	for (;;) {
+		got = read(cap, buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		fwrite(buf, 1, (size_t)got, stdout);
+		nl = buf[got - 1] == '\n';
+	}
+	if (!nl)
+		putchar('\n');
+}
+
+/* One failure, whole: the input's path, what the target printed, the verdict. */
+static void report_failure(int cap, const char *path, const char *verdict, int value)
+{
+	printf("input: %s\n", path);
+	print_captured(cap);
+	printf("FAIL %s: %s %d%s\n", path, verdict, value,
+	       strcmp(verdict, "timed out after") == 0 ? " s" : "");
+	fflush(stdout);
+}
+
+/* A file that only this process and its children can reach, for the target's output. */
+static int capture_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/replay-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(path);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
 /*
  * The inputs run in one child process, which reports each input it finished through a
  * pipe. When the child dies, the input after the last one reported failed; a new child
- * carries on with the next. So a crash costs one fork, not every input.
+ * carries on with the next. So a crash costs one fork, not every input. The child's stdout
+ * and stderr go to a capture file, emptied before each input; the parent prints it when that
+ * input fails.
  */
 static void run_all(void)
 {
 	size_t next = 0;
+	int cap = capture_file();
 
+	if (cap < 0) {
+		printf("FAIL %s: cannot create a capture file\n", ninputs ? inputs[0] : "-");
+		failed += ninputs;
+		return;
+	}
 	while (next < ninputs) {
 		int fd[2], status;
 		pid_t pid;
@@ -194,25 +266,32 @@ static void run_all(void)
 		uint32_t idx;
 
 		fflush(stdout);
+		fflush(stderr);
 		if (pipe(fd) != 0 || (pid = fork()) < 0) {
 			printf("FAIL %s: cannot run\n", inputs[next]);
 			failed += ninputs - next;
-			return;
+			break;
 		}
 		if (pid == 0) {
 			close(fd[0]);
+			run_out = dup(1);
+			if (run_out < 0 || dup2(cap, 1) < 0 || dup2(cap, 2) < 0)
+				_exit(5);
+			setvbuf(stdout, NULL, _IONBF, 0);
 			for (size_t i = next; i < ninputs; i++) {
+				if (ftruncate(cap, 0) != 0 || lseek(cap, 0, SEEK_SET) < 0)
+					_exit(5);
 				alarm(timeout_s);
 				if (run_input(i) != 0) {
-					printf("FAIL %s: cannot read\n", inputs[i]);
-					fflush(stdout);
+					printf("cannot read %s\n", inputs[i]);
 					_exit(3);
 				}
 				idx = (uint32_t)i;
 				if (write(fd[1], &idx, sizeof(idx)) != sizeof(idx))
 					_exit(4);
 			}
-			/* exit, not _exit: coverage and leak checking run at exit. */
+			/* exit, not _exit: coverage and leak checking run at exit. What they
+			 * print goes with the last input's output. */
 			exit(0);
 		}
 		close(fd[1]);
@@ -222,26 +301,31 @@ static void run_all(void)
 		waitpid(pid, &status, 0);
 		passed += done - next;
 		if (done == ninputs && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			return;
+			break;
 		if (done == ninputs) {
 			/* Everything ran, then the exit (leak check, say) failed. */
-			printf("FAIL %s: exit status %d after the last input\n",
-			       inputs[done - 1],
-			       WIFEXITED(status) ? WEXITSTATUS(status)
-						 : 128 + WTERMSIG(status));
+			if (WIFEXITED(status))
+				report_failure(cap, inputs[done - 1],
+					       "after the last input, exit status",
+					       WEXITSTATUS(status));
+			else
+				report_failure(cap, inputs[done - 1],
+					       "after the last input, signal",
+					       WTERMSIG(status));
 			passed--;
 			failed++;
-			return;
+			break;
 		}
 		failed++;
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-			printf("FAIL %s: timed out after %u s\n", inputs[done], timeout_s);
+			report_failure(cap, inputs[done], "timed out after", (int)timeout_s);
 		else if (WIFSIGNALED(status))
-			printf("FAIL %s: signal %d\n", inputs[done], WTERMSIG(status));
+			report_failure(cap, inputs[done], "signal", WTERMSIG(status));
 		else
-			printf("FAIL %s: exit status %d\n", inputs[done], WEXITSTATUS(status));
+			report_failure(cap, inputs[done], "exit status", WEXITSTATUS(status));
 		next = done + 1;
 	}
+	close(cap);
 }
 
 static void run_in_process(void)

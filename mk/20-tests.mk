@@ -33,12 +33,14 @@ $(patsubst %.c,$(O)/linsan/%.o,$(UNIT_SRCS) $(UNIT_UTIL_SRCS)): $(UNIT_HDRS)
 
 $(O)/tests/test_%: $(O)/san/tests/test_%.o $(UNIT_UTIL_OBJS) $(SAN_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(VFLAGS_san) $(LDFLAGS) -o $@ $< $(UNIT_UTIL_OBJS) $(UNIT_LIBS_$(notdir $@)) \
+	$(msg) LD $@
+	$(Q)$(CC) $(VFLAGS_san) $(LDFLAGS) -o $@ $< $(UNIT_UTIL_OBJS) $(UNIT_LIBS_$(notdir $@)) \
 		$(SAN_LIBS) -lcmocka
 
 $(O)/linsan/tests/test_%: $(O)/linsan/tests/test_%.o $(UNIT_LIN_UTIL_OBJS) $(UNIT_LIN_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(VFLAGS_linsan) $(LDFLAGS) -o $@ $< $(UNIT_LIN_UTIL_OBJS) \
+	$(msg) LD $@
+	$(Q)$(CC) $(VFLAGS_linsan) $(LDFLAGS) -o $@ $< $(UNIT_LIN_UTIL_OBJS) \
 		$(UNIT_LIBS_$(notdir $@)) $(UNIT_LIN_LIBS) -lcmocka
 
 .PHONY: unit check-unit check-unit-linear check-unit-clang
@@ -57,10 +59,10 @@ UNIT_CLANG_OBJS := $(patsubst %.c,$(O)/clang/%.o,$(UNIT_SRCS) $(UNIT_UTIL_SRCS))
 	$(patsubst %.c,$(O)/clang/lin/%.o,$(UNIT_SRCS) $(UNIT_UTIL_SRCS))
 $(O)/clang/lin/tests/%.o: tests/%.c $(UNIT_HDRS) $(wildcard core/*.h ref/*.h fuzz/*.h) | deps-base
 	@mkdir -p $(dir $@)
-	$(CLANG) $(WARN) $(VFLAGS_linsan) $(INCLUDES) $(CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(WARN) $(VFLAGS_linsan) $(INCLUDES) $(CFLAGS) -c $< -o $@
 $(O)/clang/tests/%.o: tests/%.c $(UNIT_HDRS) $(wildcard core/*.h ref/*.h fuzz/*.h) | deps-base
 	@mkdir -p $(dir $@)
-	$(CLANG) $(WARN) $(VFLAGS_san) $(INCLUDES) $(CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(WARN) $(VFLAGS_san) $(INCLUDES) $(CFLAGS) -c $< -o $@
 check-unit-clang: $(UNIT_CLANG_OBJS)
 	@echo "check-unit-clang: $(words $(UNIT_CLANG_OBJS)) test objects built by $(CLANG) under WARN"
 

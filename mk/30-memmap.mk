@@ -16,16 +16,18 @@ MEMMAP_CLI_FLAGS := -D_POSIX_C_SOURCE=200809L
 
 $(MEMMAP_CLI): tools/sh-memmap.c $(SAN_LIBS) $(wildcard core/*.h) | deps-base
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(MEMMAP_CLI_FLAGS) $(VFLAGS_san) $(INCLUDES) $(CFLAGS) $< -o $@ \
+	$(msg) LD $@
+	$(Q)$(CC) $(WARN) $(MEMMAP_CLI_FLAGS) $(VFLAGS_san) $(INCLUDES) $(CFLAGS) $< -o $@ \
 		$(LDFLAGS) $(SAN_LIBS)
 
 $(O)/clang/tools/sh-memmap.o: tools/sh-memmap.c $(wildcard core/*.h) | deps-base
 	@mkdir -p $(dir $@)
-	$(CLANG) $(WARN) $(MEMMAP_CLI_FLAGS) -O1 $(INCLUDES) $(CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(WARN) $(MEMMAP_CLI_FLAGS) -O1 $(INCLUDES) $(CFLAGS) -c $< -o $@
 
 $(O)/m32/memmap_m32: tests/memmap_m32.c $(CORE_SRCS) $(wildcard core/*.h) | deps-base
 	@mkdir -p $(dir $@)
-	$(CC) -m32 $(WARN) -O1 -g $(SAN) -Icore $(CFLAGS) $(CORE_SRCS) $< -o $@ $(LDFLAGS)
+	$(msg) LD $@
+	$(Q)$(CC) -m32 $(WARN) -O1 -g $(SAN) -Icore $(CFLAGS) $(CORE_SRCS) $< -o $@ $(LDFLAGS)
 
 .PHONY: sh-memmap check-memmap memmap-seeds
 sh-memmap: $(MEMMAP_CLI)

@@ -11,16 +11,20 @@
 # fuzzes a modified copy without touching core/. Objects go to $(O)/fuzz/<CORE_DIR>/.
 # LINEAR=1 builds everything with -DSH_LINEAR=1 (the linear free list), under
 # $(O)/fuzz/<CORE_DIR>-linear/, so the fuzzers hold that build to the same model.
+# TINY=1 is fault injection (-DDH_TINY, under $(O)/fuzz/<CORE_DIR>-tiny/): the engine cuts
+# every region to at most 32 granules and 4 slots, so slots and memory run out on most steps;
+# ops_differential frees everything at the end of each input and checks nothing leaked.
 #
-#   make fuzz [FUZZ_SECONDS=180] [ENGINE=libfuzzer|afl] [JOBS=1] [TARGETS="a b"]
+#   make fuzz [FUZZ_SECONDS=180] [ENGINE=libfuzzer|afl] [JOBS=1] [TARGETS="a b"] [FUZZ_SEED=n]
 #   make replay                   every corpus file through its target (check-replay)
-#   make triage CRASH=file [TARGET=ops_differential]
+#   make triage CRASH=file [TARGET=ops_differential] [NAME=name]
 #   make corpus-merge             fold new inputs from $(FUZZ_WORK) into corpus/
-#   make coverage                 line/branch coverage of core/ and ref/ by the corpus
+#   make coverage                 line/branch coverage of core/ by unit tests and corpus
 #   make sh-trace                 $(O)/sh-trace: bytes <-> text traces, step-by-step runs
 
 CORE_DIR ?= core
 LINEAR ?= 0
+TINY ?= 0
 FUZZ_SECONDS ?= 180
 ENGINE ?= libfuzzer
 JOBS ?= 1
@@ -28,8 +32,9 @@ AFL_CC ?= afl-clang-fast
 LLVM_PROFDATA ?= $(shell command -v llvm-profdata || command -v llvm-profdata-14)
 LLVM_COV ?= $(shell command -v llvm-cov || command -v llvm-cov-14)
 
-FUZZ_TAG := $(subst /,_,$(patsubst %/,%,$(CORE_DIR)))$(if $(filter 1,$(LINEAR)),-linear)
-FUZZ_DEFS := $(if $(filter 1,$(LINEAR)),-DSH_LINEAR=1)
+FUZZ_TAG := $(subst /,_,$(patsubst %/,%,$(CORE_DIR)))$(if $(filter 1,$(LINEAR)),-linear)$(if \
+	$(filter 1,$(TINY)),-tiny)
+FUZZ_DEFS := $(if $(filter 1,$(LINEAR)),-DSH_LINEAR=1) $(if $(filter 1,$(TINY)),-DDH_TINY=1)
 FUZZ_O := $(O)/fuzz/$(FUZZ_TAG)
 FUZZ_WORK ?= $(O)/fuzz-work/$(FUZZ_TAG)
 
@@ -67,6 +72,12 @@ FZ_HCC_afl = $(CLANG)
 FZ_HCF_afl = -O1 -g $(FZ_SAN)
 FZ_MAIN_replay = $(FUZZ_O)/replay/fuzz/replay_main.o
 FZ_MAIN_cov = $(FUZZ_O)/cov/fuzz/replay_main.o
+# The engines' builds count executions in a file shared by every process of a run
+# (fuzz/counter/exec_counter.c), so make fuzz reports them the same way for every engine.
+FZ_COUNTER_libfuzzer = $(FUZZ_O)/libfuzzer/fuzz/counter/exec_counter.o
+FZ_COUNTER_afl = $(FUZZ_O)/afl/fuzz/counter/exec_counter.o
+FZ_WRAP_libfuzzer = -Wl,--wrap=LLVMFuzzerTestOneInput
+FZ_WRAP_afl = -Wl,--wrap=LLVMFuzzerTestOneInput
 FZ_DEPS_libfuzzer = deps-fuzz
 FZ_DEPS_afl = deps-fuzz
 FZ_DEPS_replay = deps-base
@@ -86,18 +97,20 @@ $(FUZZ_O)/$(1)/.flags: fuzz-flags-force
 		[ "$$$$(cat $$@ 2>/dev/null)" = "$$$$f" ] || echo "$$$$f" >$$@
 $(FUZZ_O)/$(1)/core/%.o: $(CORE_DIR)/%.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(if $$(filter $$*,$(FUZZ_TRACE_CMP)),,$$(FZ_NOCMP_$(1))) \
+	$(Q)$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(if $$(filter $$*,$(FUZZ_TRACE_CMP)),,$$(FZ_NOCMP_$(1))) \
 		$$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(FUZZ_O)/$(1)/%.o: %.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FZ_NOCMP_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
+	$(Q)$$(FZ_CC_$(1)) $$(WARN) $$(FZ_CF_$(1)) $$(FZ_NOCMP_$(1)) $$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
 $(FUZZ_O)/$(1)/fuzz/%.o: fuzz/%.c $(FUZZ_HDRS) $(FUZZ_O)/$(1)/.flags | $(FZ_DEPS_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(or $$(FZ_HCC_$(1)),$$(FZ_CC_$(1))) $$(WARN) $$(or $$(FZ_HCF_$(1)),$$(FZ_CF_$(1))) \
+	$(Q)$$(or $$(FZ_HCC_$(1)),$$(FZ_CC_$(1))) $$(WARN) $$(or $$(FZ_HCF_$(1)),$$(FZ_CF_$(1))) \
 		$$(FUZZ_INCLUDES) $$(CFLAGS) -c $$< -o $$@
-$(FUZZ_O)/$(1)/bin/%: $(FUZZ_O)/$(1)/fuzz/%.o $(call fz_lib_objs,$(1)) $(FZ_MAIN_$(1))
+$(FUZZ_O)/$(1)/bin/%: $(FUZZ_O)/$(1)/fuzz/%.o $(call fz_lib_objs,$(1)) $(FZ_MAIN_$(1)) \
+		$(FZ_COUNTER_$(1))
 	@mkdir -p $$(dir $$@)
-	$$(FZ_CC_$(1)) $$(FZ_LD_$(1)) $$(LDFLAGS) -o $$@ $$^
+	$(msg) LD $$@
+	$(Q)$$(FZ_CC_$(1)) $$(FZ_LD_$(1)) $$(FZ_WRAP_$(1)) $$(LDFLAGS) -o $$@ $$^
 # Objects are intermediate to make; keep them for fast rebuilds.
 .PRECIOUS: $(FUZZ_O)/$(1)/%.o $(FUZZ_O)/$(1)/core/%.o $(FUZZ_O)/$(1)/fuzz/%.o
 .PHONY: fuzz-build-$(1)
@@ -113,7 +126,8 @@ deps-fuzz:
 SH_TRACE := $(if $(filter core,$(FUZZ_TAG)),$(O)/sh-trace,$(FUZZ_O)/sh-trace)
 $(SH_TRACE): $(FUZZ_O)/replay/tools/sh-trace.o $(call fz_lib_objs,replay)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN) $(LDFLAGS) -o $@ $^
+	$(msg) LD $@
+	$(Q)$(CC) $(SAN) $(LDFLAGS) -o $@ $^
 .PHONY: sh-trace
 sh-trace: $(SH_TRACE)
 
@@ -127,40 +141,56 @@ check-replay-linear:
 	@echo "replay against the SH_LINEAR build"
 	@$(MAKE) --no-print-directory replay LINEAR=1
 
+# The committed ops inputs against tiny regions (fault injection), with the leak check.
+TINY_FUZZ_O = $(O)/fuzz/$(subst /,_,$(patsubst %/,%,$(CORE_DIR)))-tiny
+.PHONY: check-replay-tiny
+check-replay-tiny:
+	@echo "replay of ops_differential inputs with tiny regions (TINY=1)"
+	@$(MAKE) --no-print-directory TINY=1 $(TINY_FUZZ_O)/replay/bin/ops_differential
+	@bash scripts/replay.sh $(TINY_FUZZ_O)/replay/bin ops_differential
+
 # ---- soak: deterministic differential soak, default and SH_LINEAR builds ----
 SOAK_OBJS = $(O)/$(1)/tests/soak.o $(O)/$(1)/fuzz/diffheap.o $(O)/$(1)/fuzz/opdecode.o
 $(O)/soak: $(call SOAK_OBJS,san) $(SAN_LIBS)
-	$(CC) $(VFLAGS_san) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(msg) LD $@
+	$(Q)$(CC) $(VFLAGS_san) $(LDFLAGS) -o $@ $^ -lcmocka
 $(O)/linsan/soak: $(call SOAK_OBJS,linsan) $(O)/linsan/libslotheap.a $(O)/linsan/libshref.a
-	$(CC) $(VFLAGS_linsan) $(LDFLAGS) -o $@ $^ -lcmocka
+	$(msg) LD $@
+	$(Q)$(CC) $(VFLAGS_linsan) $(LDFLAGS) -o $@ $^ -lcmocka
 .PHONY: check-soak
 check-soak: $(O)/soak $(O)/linsan/soak
 	@$(O)/soak --trace-dir $(O)
 	@$(O)/linsan/soak --trace-dir $(O)/linsan
+	@$(O)/soak --tiny --trace-dir $(O)
 
 # ---- campaign, triage, corpus maintenance, coverage ----
-FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
+FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) TINY=$(TINY) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ENGINE=$(ENGINE) JOBS=$(JOBS) SH_TRACE=$(SH_TRACE) \
 	FUZZ_TARGETS="$(if $(TARGETS),$(TARGETS),$(FUZZ_TARGETS))" MAKE="$(MAKE)"
 .PHONY: fuzz triage corpus-merge coverage
 fuzz:
-	@$(FUZZ_ENV) bash scripts/fuzz.sh
+	@$(FUZZ_ENV) FUZZ_SEED="$(FUZZ_SEED)" LLVM_PROFDATA="$(LLVM_PROFDATA)" LLVM_COV="$(LLVM_COV)" \
+		$(PYTHON) scripts/fuzz.py
 triage:
-	@$(FUZZ_ENV) CRASH="$(CRASH)" TARGET="$(TARGET)" bash scripts/triage.sh
+	@$(FUZZ_ENV) CRASH="$(CRASH)" TARGET="$(TARGET)" NAME="$(NAME)" ORIGIN="$(ORIGIN)" \
+		bash scripts/triage.sh
 corpus-merge:
 	@$(FUZZ_ENV) bash scripts/corpus-merge.sh
-coverage: fuzz-build-cov
-	@$(FUZZ_ENV) LLVM_PROFDATA="$(LLVM_PROFDATA)" LLVM_COV="$(LLVM_COV)" \
-		bash scripts/coverage.sh
+# core/ only, unit tests plus corpus, default and SH_LINEAR builds, against
+# tests/coverage/thresholds.txt (scripts/coverage.py; COVERAGE_WORK=1 adds the work corpus).
+coverage: | deps-base deps-fuzz
+	@O=$(O) CLANG=$(CLANG) LLVM_PROFDATA="$(LLVM_PROFDATA)" LLVM_COV="$(LLVM_COV)" \
+		$(PYTHON) scripts/coverage.py $(if $(filter 1,$(COVERAGE_WORK)),--work)
 
-CHECK_STEPS += check-soak check-replay check-replay-linear
+CHECK_STEPS += check-soak check-replay check-replay-linear check-replay-tiny
 HELP += "  fuzz                differential fuzzing campaign (FUZZ_SECONDS= ENGINE=libfuzzer|afl JOBS= TARGETS=)"
 HELP += "  replay / check-replay  run every corpus and regression input through its target"
 HELP += "  check-replay-linear the same against the SH_LINEAR build (LINEAR=1 works for fuzz, replay, triage)"
-HELP += "  check-soak          deterministic differential soak (1M+ ops), default and SH_LINEAR"
+HELP += "  check-replay-tiny   ops_differential inputs with tiny regions (TINY=1 works for fuzz, replay)"
+HELP += "  check-soak          deterministic differential soak (1M+ ops), default and SH_LINEAR, and --tiny"
 HELP += "  triage CRASH=f      minimize a crash, turn it into a trace, add it to corpus/regressions"
 HELP += "  corpus-merge        add the inputs of $(FUZZ_WORK) that grow coverage to corpus/"
-HELP += "  coverage            coverage of core/ and ref/ by the corpus ($(O)/coverage/)"
+HELP += "  coverage            core/ line and branch coverage by unit tests + corpus, vs thresholds"
 HELP += "  sh-trace            $(O)/sh-trace: convert, run, dump and draw traces"
 HELP += "  fuzz-build-KIND     build every target as libfuzzer, afl, replay or cov"
 HELP += "  (CORE_DIR=dir builds fuzz targets, replay and sh-trace from another core copy)"

@@ -12,10 +12,13 @@
 #   check-bugs       make check's share: the bugs listed in fuzz/bugs/check-subset.txt (one
 #                    or two per area) must each be caught by the deterministic steps, run
 #                    against the patched copy in the order check-replay (committed corpus and
-#                    regressions), check-unit, check-soak, check-unit-linear, check-memmap;
+#                    regressions), check-replay-linear, check-unit, check-soak,
+#                    check-unit-linear, check-memmap;
 #                    the first step that catches a bug ends its run. Deterministic (no
 #                    fuzzing, fixed seeds), about 2 minutes on 2 cores. Fails if a patch no
 #                    longer applies, does not build, or a bug survives. BUGS=all: every bug.
+#   bugs-exhaustive  the whole catalog against the exhaustive check alone (check-exhaustive,
+#                    mk/70-exhaustive.mk): which tiny-heap bugs it catches.
 #   make mutation    operator mutants of core/*.c (scripts/mutation.py), each run against the
 #                    deterministic steps and a short fuzz run; score, survivors, equivalents.
 #                    MUTATION_SAMPLE=N (fixed seed MUTATION_SEED) for a sampled run.
@@ -40,17 +43,32 @@ BUGS_ENV = O=$(O) CC=$(CC) CLANG=$(CLANG) BUGS_SECONDS=$(BUGS_SECONDS) BUGS_RUNS
 
 # What each deterministic step needs built, asked for by scripts/bugs.sh in its sub-make (whose
 # O, CORE_DIR and CORE_SRCS point at the patched copy).
+# The SH_LINEAR fuzz builds live in their own tree ($(FUZZ_O) with LINEAR=1); a sub-make
+# builds them.
+BUGS_LIN_FUZZ_O := $(O)/fuzz/$(subst /,_,$(patsubst %/,%,$(CORE_DIR)))-linear
 BUGS_BUILD_check-replay := fuzz-build-replay
+BUGS_BUILD_check-replay-linear := bugs-build-replay-linear
 BUGS_BUILD_check-soak := $(O)/soak $(O)/linsan/soak
 BUGS_BUILD_check-unit := $(UNIT_BINS)
 BUGS_BUILD_check-unit-linear := $(UNIT_LIN_BINS)
-BUGS_BUILD_check-memmap := $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o
-BUGS_BUILD_fuzz := fuzz-build-libfuzzer
+BUGS_BUILD_check-memmap := $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o $(O)/m32/memmap_m32
+BUGS_BUILD_check-exhaustive := $(O)/exhaustive $(O)/linsan/exhaustive
+BUGS_BUILD_fuzz := fuzz-build-libfuzzer bugs-build-libfuzzer-linear
 BUGS_BUILD_cov := fuzz-build-cov
 
-.PHONY: bugs check-bugs mutation bugs-build bugs-print
+.PHONY: bugs check-bugs mutation bugs-build bugs-print bugs-exhaustive
+.PHONY: bugs-build-replay-linear bugs-build-libfuzzer-linear
 bugs: | deps-base deps-fuzz
 	@$(BUGS_ENV) bash scripts/bugs.sh
+
+# Which catalog bugs the exhaustive small-scope check catches on its own (every bug it cannot
+# run, memory tables and placement, shows n/a).
+bugs-exhaustive: | deps-base
+	@$(BUGS_ENV) BUGS="$(or $(BUGS),all)" BUGS_STEPS=check-exhaustive bash scripts/bugs.sh --quick
+bugs-build-replay-linear:
+	@$(MAKE) --no-print-directory fuzz-build-replay LINEAR=1
+bugs-build-libfuzzer-linear:
+	@$(MAKE) --no-print-directory fuzz-build-libfuzzer LINEAR=1
 
 check-bugs: | deps-base
 	@$(BUGS_ENV) bash scripts/bugs.sh --quick
@@ -65,16 +83,20 @@ bugs-build: $(foreach s,$(STEPS),$(BUGS_BUILD_$(s)))
 # Prints the binaries a step runs, for the scripts' "does it link the patched code" test.
 bugs-print:
 	@echo "check-replay $(patsubst %,$(FUZZ_O)/replay/bin/%,$(FUZZ_TARGETS))"
+	@echo "check-replay-linear $(patsubst %,$(BUGS_LIN_FUZZ_O)/replay/bin/%,$(FUZZ_TARGETS))"
+	@echo "check-exhaustive $(O)/exhaustive $(O)/linsan/exhaustive"
 	@echo "check-soak $(O)/soak $(O)/linsan/soak"
 	@echo "check-unit $(UNIT_BINS)"
 	@echo "check-unit-linear $(UNIT_LIN_BINS)"
-	@echo "check-memmap $(MEMMAP_CLI)"
+	@echo "check-memmap $(MEMMAP_CLI) $(O)/m32/memmap_m32"
 	@echo "targets $(FUZZ_TARGETS)"
 	@echo "fuzzdir $(FUZZ_O)/libfuzzer/bin"
+	@echo "linfuzzdir $(BUGS_LIN_FUZZ_O)/libfuzzer/bin"
 	@echo "covdir $(FUZZ_O)/cov/bin"
 	@echo "llvm $(LLVM_PROFDATA) $(LLVM_COV)"
 
 CHECK_STEPS += check-bugs
 HELP += "  bugs                bug catalog: which tests and fuzz targets catch each fuzz/bugs patch"
 HELP += "  check-bugs          the fuzz/bugs/check-subset.txt bugs must fail make check's steps"
+HELP += "  bugs-exhaustive     which catalog bugs the exhaustive small-scope check catches alone"
 HELP += "  mutation            mutation testing of core/ (MUTATION_SAMPLE=N for a sampled run)"

@@ -25,11 +25,12 @@ deps-bench: | deps-base
 
 $(BENCH_DIR)/sh-%.o: bench/alloc_slotheap.c bench/bench.h core/slotheap.h | deps-bench
 	@mkdir -p $(dir $@)
-	$(BENCH_CC) $(WARN) $(BENCH_CFLAGS) $(INCLUDES) $(CFLAGS) \
+	$(Q)$(BENCH_CC) $(WARN) $(BENCH_CFLAGS) $(INCLUDES) $(CFLAGS) \
 		-DBENCH_SH_LINEAR=$(if $(filter linrel,$*),1,0) $(if $(filter linrel,$*),-DSH_LINEAR=1,) \
 		-c $< -o $(BENCH_DIR)/wrap-$*.o
-	ld -r -o $@.tmp $(BENCH_DIR)/wrap-$*.o $(if $(filter linrel,$*),$(SH_LINREL_LIB),$(SH_REL_LIB))
-	objcopy --keep-global-symbol=$(if $(filter linrel,$*),bench_slotheap_linear,bench_slotheap) \
+	$(msg) LD $@
+	$(Q)ld -r -o $@.tmp $(BENCH_DIR)/wrap-$*.o $(if $(filter linrel,$*),$(SH_LINREL_LIB),$(SH_REL_LIB))
+	$(Q)objcopy --keep-global-symbol=$(if $(filter linrel,$*),bench_slotheap_linear,bench_slotheap) \
 		$@.tmp $@
 	@rm -f $@.tmp
 $(BENCH_DIR)/sh-rel.o: $(SH_REL_LIB)
@@ -40,15 +41,17 @@ $(BENCH_DIR)/sh-linrel.o: $(SH_LINREL_LIB)
 JEMALLOC_PIC = $(shell $(BENCH_CC) -print-file-name=libjemalloc_pic.a)
 $(BENCH_DIR)/je.o: bench/alloc_jemalloc.c bench/bench.h | deps-bench
 	@mkdir -p $(dir $@)
-	$(BENCH_CC) $(WARN) $(BENCH_CFLAGS) $(INCLUDES) $(CFLAGS) -c $< -o $(BENCH_DIR)/wrap-je.o
-	ld -r -o $@.tmp $(BENCH_DIR)/wrap-je.o $(JEMALLOC_PIC)
-	objcopy --keep-global-symbol=bench_jemalloc $@.tmp $@
+	$(Q)$(BENCH_CC) $(WARN) $(BENCH_CFLAGS) $(INCLUDES) $(CFLAGS) -c $< -o $(BENCH_DIR)/wrap-je.o
+	$(msg) LD $@
+	$(Q)ld -r -o $@.tmp $(BENCH_DIR)/wrap-je.o $(JEMALLOC_PIC)
+	$(Q)objcopy --keep-global-symbol=bench_jemalloc $@.tmp $@
 	@rm -f $@.tmp
 
 BENCH_SRCS := bench/bench.c bench/alloc_glibc.c bench/alloc_mimalloc.c bench/alloc_policy.c ref/shref.c
 BENCH_OBJS := $(BENCH_DIR)/sh-rel.o $(BENCH_DIR)/sh-linrel.o $(BENCH_DIR)/je.o
 $(BENCH_BIN): $(BENCH_SRCS) bench/bench.h $(BENCH_OBJS) | deps-bench
-	$(BENCH_CC) $(WARN) $(BENCH_CFLAGS) $(INCLUDES) $(CFLAGS) $(BENCH_SRCS) $(BENCH_OBJS) \
+	$(msg) LD $@
+	$(Q)$(BENCH_CC) $(WARN) $(BENCH_CFLAGS) $(INCLUDES) $(CFLAGS) $(BENCH_SRCS) $(BENCH_OBJS) \
 		$(LDFLAGS) -lpthread -ldl -lm -o $@
 
 bench-build: $(BENCH_BIN)

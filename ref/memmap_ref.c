@@ -15,8 +15,9 @@ struct bytes {
 
 static void outside(size_t off, size_t width, size_t len)
 {
-	fprintf(stderr, "memmap_ref: read of %zu bytes at offset %zu of a %zu-byte view\n",
-		width, off, len);
+	(void)fprintf(stderr,
+		      "memmap_ref: read of %zu bytes at offset %zu of a %zu-byte view\n", width,
+		      off, len);
 	abort();
 }
 
@@ -448,7 +449,7 @@ int mmref_normalize(const struct sh_mem_range *raw, size_t n, struct sh_mem_rang
 	uint64_t *cut = malloc(2 * n * sizeof(uint64_t) + 1);
 	size_t ncut = 0;
 	if (cut == NULL) {
-		fprintf(stderr, "memmap_ref: out of memory\n");
+		(void)fprintf(stderr, "memmap_ref: out of memory\n");
 		abort();
 	}
 	for (size_t i = 0; i < n; i++) {

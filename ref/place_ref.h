@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The reference model of heap placement (DESIGN.md, "Memory tables and heap placement"),
+ * The reference model of heap placement (docs/DESIGN.md, "Memory tables and heap placement"),
  * written to be checked by reading. It shares no code with core/: it works on the RAW
  * entries of a table (as sh_memmap_raw lists them, in any order, overlapping), not on the
  * normalized map, and decides every question byte by byte from the definitions:

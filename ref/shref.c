@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The reference model of the slotheap policy (DESIGN.md, rules 1-9 and the misuse rules),
- * written to be checked by reading rather than to be fast.
+ * The reference model of the slotheap policy (docs/DESIGN.md, rules 1-9 and the misuse
+ * rules), written to be checked by reading rather than to be fast.
  *
  * Each region is a sorted array of blocks {start, size, live} tiling its arena; every search
  * is a linear scan over it. A region with nslots slots holds at most nslots blocks, so a
  * split or a new gap needs blocks < nslots ("a spare slot"), and a merge gives one back.
  * The model never touches the managed memory: it only computes addresses.
  *
- * Readings chosen where DESIGN.md leaves room (each consistent with slotheap.h's comments):
+ * Readings chosen where docs/DESIGN.md leaves room (each consistent with slotheap.h's
+ * comments; they bind core/ too):
  *  - A pointer outside every arena (including a region's own metadata below its arena) is
  *    SH_EFOREIGN; inside an arena, the start of a free block is SH_EDOUBLEFREE, any other
  *    address that is not a block start is SH_EBADPTR.
@@ -72,7 +73,7 @@ static void insert_blk(struct reg *r, size_t i, struct blk b)
 		size_t cap = r->cap ? 2 * r->cap : 8;
 		struct blk *nb = realloc(r->b, cap * sizeof(*nb));
 		if (!nb) {
-			fprintf(stderr, "shref: host out of memory\n");
+			(void)fprintf(stderr, "shref: host out of memory\n");
 			abort();
 		}
 		r->b = nb;
@@ -216,9 +217,36 @@ void shref_delete(struct shref *m)
 {
 	if (!m)
 		return;
-	for (unsigned i = 0; i < m->nregions; i++)
+	for (unsigned i = 0; i < SH_MAX_REGIONS; i++)
 		free(m->r[i].b);
 	free(m);
+}
+
+int shref_copy(struct shref *dst, const struct shref *src)
+{
+	for (unsigned i = 0; i < SH_MAX_REGIONS; i++) {
+		struct reg *d = &dst->r[i];
+		const struct reg *s = &src->r[i];
+
+		if (d->cap < s->n) {
+			struct blk *nb = realloc(d->b, s->n * sizeof(*nb));
+			if (!nb)
+				return SH_ENOMEM;
+			d->b = nb;
+			d->cap = s->n;
+		}
+		d->arena = s->arena;
+		d->size = s->size;
+		d->nslots = s->nslots;
+		d->n = s->n;
+		if (s->n)
+			memcpy(d->b, s->b, s->n * sizeof(*d->b));
+	}
+	dst->nregions = src->nregions;
+	dst->last_error = src->last_error;
+	dst->failed_allocs = src->failed_allocs;
+	dst->misuse = src->misuse;
+	return 0;
 }
 
 int shref_add_region(struct shref *m, uintptr_t arena, size_t size, size_t nslots)
@@ -272,6 +300,11 @@ uintptr_t shref_calloc(struct shref *m, size_t n, size_t size)
  */
 uintptr_t shref_memalign(struct shref *m, size_t align, size_t size)
 {
+	return shref_memalign_in(m, SH_ALL_REGIONS, align, size);
+}
+
+uintptr_t shref_memalign_in(struct shref *m, unsigned region_mask, size_t align, size_t size)
+{
 	size_t bs;
 	if (align == 0 || (align & (align - 1)) != 0)
 		return fail(m, SH_EALIGN);
@@ -281,6 +314,8 @@ uintptr_t shref_memalign(struct shref *m, size_t align, size_t size)
 		return fail(m, SH_EOVERFLOW);
 	for (unsigned ri = 0; ri < m->nregions; ri++) {
 		struct reg *r = &m->r[ri];
+		if (!(region_mask & (1u << ri)))
+			continue;
 		for (size_t i = 0; i < r->n; i++) {
 			struct blk *b = &r->b[i];
 			if (b->live)
@@ -318,10 +353,15 @@ int shref_free(struct shref *m, uintptr_t p)
 /* Rule 7. */
 uintptr_t shref_realloc(struct shref *m, uintptr_t p, size_t size)
 {
+	return shref_realloc_in(m, SH_ALL_REGIONS, p, size);
+}
+
+uintptr_t shref_realloc_in(struct shref *m, unsigned region_mask, uintptr_t p, size_t size)
+{
 	unsigned ri;
 	size_t bi, bs;
 	if (p == 0)
-		return shref_malloc(m, size);
+		return shref_malloc_in(m, region_mask, size);
 	int code = classify(m, p, &ri, &bi);
 	if (code) {
 		report_misuse(m, code);
@@ -362,8 +402,7 @@ uintptr_t shref_realloc(struct shref *m, uintptr_t p, size_t size)
 		}
 		return p;
 	}
-	uintptr_t q =
-		first_fit(m, SH_ALL_REGIONS, bs); /* move: p is live, so not a candidate */
+	uintptr_t q = first_fit(m, region_mask, bs); /* move: p is live, so not a candidate */
 	if (!q)
 		return fail(m, SH_ENOMEM);
 	release(r, block_at(r, p)); /* p's index may have moved if q was split below it */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The reference model: the allocation policy of DESIGN.md written the obvious way, with no
+ * The reference model: the allocation policy of docs/DESIGN.md written the obvious way, with no
  * code shared with core/. It never touches the memory it manages: it only computes which
  * addresses the policy hands out, so that every result of core/ can be predicted exactly.
  *
@@ -25,6 +25,10 @@ struct shref;
 struct shref *shref_new(void);
 void shref_delete(struct shref *m);
 
+/* Makes dst a copy of src (for searches that branch from a saved state). Returns 0, or
+ * SH_ENOMEM if the host is out of memory (dst is then partly copied: only delete it). */
+int shref_copy(struct shref *dst, const struct shref *src);
+
 /* Adds a region whose arena is [arena, arena + size) with nslots slots. size must be a
  * positive multiple of SH_GRANULE and arena SH_GRANULE aligned. Returns 0 or SH_EINVAL. */
 int shref_add_region(struct shref *m, uintptr_t arena, size_t size, size_t nslots);
@@ -35,7 +39,9 @@ uintptr_t shref_malloc(struct shref *m, size_t size);
 uintptr_t shref_malloc_in(struct shref *m, unsigned region_mask, size_t size);
 uintptr_t shref_calloc(struct shref *m, size_t n, size_t size);
 uintptr_t shref_realloc(struct shref *m, uintptr_t p, size_t size);
+uintptr_t shref_realloc_in(struct shref *m, unsigned region_mask, uintptr_t p, size_t size);
 uintptr_t shref_memalign(struct shref *m, size_t align, size_t size);
+uintptr_t shref_memalign_in(struct shref *m, unsigned region_mask, size_t align, size_t size);
 int shref_free(struct shref *m, uintptr_t p);
 size_t shref_usable_size(const struct shref *m, uintptr_t p);
 int shref_last_error(const struct shref *m);

@@ -12,8 +12,11 @@
 #
 # Deterministic steps, in this order, each the make check target itself run against the
 # patched copy; the first that fails ends the list for that bug: check-replay (the committed
-# corpus and regressions through every target), check-unit, check-soak, check-unit-linear,
-# check-memmap. A step that already fails on the unpatched copy (work in progress elsewhere)
+# corpus and regressions through every target), check-replay-linear (the same against the
+# SH_LINEAR build), check-unit, check-soak, check-unit-linear, check-memmap (the CLI and the
+# 32-bit test, which compiles core/ into itself). BUGS_STEPS replaces the list (make
+# bugs-exhaustive: check-exhaustive alone). A bug that no step's binaries can run (every
+# step n/a) is listed as n/a, neither caught nor a survivor. A step that already fails on the unpatched copy (work in progress elsewhere)
 # is kept, but then catches a bug only with a failure line the unpatched run did not print.
 #
 # Environment: O (build dir), MAKE, BUGS (numbers or names to run), BUGS_CSV (where the CSV
@@ -28,14 +31,16 @@
 # longer builds is a FAILURE that says so.
 #
 # n/a: a step whose binaries define none of the patched file's global functions cannot run
-# the patched code. A fuzz target whose committed corpus never executes a function of the
+# the patched code. A fuzz target that does not link a patched function but whose SH_LINEAR
+# build does (a freeset_linear.c bug) is fuzzed in its SH_LINEAR build. A fuzz target whose committed corpus never executes a function of the
 # patched file (coverage build of the unpatched copy, $O/bugs/reach/<target>.txt) is not
 # fuzzed against that bug either: e.g. the memory-table parser target and heap.c.
 #
 # Time to exposure: wall time from starting the fuzzer to its exit on the first failure,
 # corpus loading included. The median is over BUGS_RUNS runs with a run that did not expose
 # the bug counted as infinite; when the first batch of parallel runs (BUGS_JOBS of them)
-# exposes nothing, the remaining runs are skipped and the cell shows "- 0/k". What caught it:
+# exposes nothing, the remaining runs are skipped and the cell shows "- 0/k"; at least two
+# runs are made before giving up (with BUGS_JOBS=1 one miss alone would decide the cell). What caught it:
 # the differential engine's "invariant:" line, else the sanitizer's error kind, a libFuzzer
 # timeout, the failing unit test, or the memory-table check's mismatch.
 set -uo pipefail
@@ -119,15 +124,31 @@ classify() {
 	echo "failed (see log)"
 }
 
-# Global functions defined by each core/*.c, from the unpatched build.
+# Global functions defined by each core/*.c, from the unpatched build. A file that defines
+# none there (freeset_linear.c) is read from an SH_LINEAR object, keeping only the names no
+# other file defines (the free-index interface is defined by both free-index files), so that
+# only the SH_LINEAR binaries count as running it.
 save_symbols() {
-	local f
+	local f o lin=""
 	mkdir -p "$root/syms"
 	for f in core/*.c; do
 		f=$(basename "$f" .c)
 		nm --defined-only -g "$W/o/san/$W/core/$f.o" 2>/dev/null |
 			awk '$2 ~ /^[TDR]$/ {print $3}' >"$root/syms/$f.txt"
+		[ -s "$root/syms/$f.txt" ] && continue
+		for o in "$W/o/linsan/$W/core/$f.o" \
+			$(find "$W/o/fuzz" -path '*-linear/*' -name "$f.o" 2>/dev/null | head -n 1); do
+			nm --defined-only -g "$o" 2>/dev/null |
+				awk '$2 ~ /^[TDR]$/ {print $3}' >"$root/syms/$f.txt"
+			[ -s "$root/syms/$f.txt" ] && { lin="$lin $f"; break; }
+		done
 	done
+	for f in $lin; do
+		cat "$root"/syms/*.txt | sort | uniq -d >"$root/syms.shared"
+		grep -vxF -f "$root/syms.shared" "$root/syms/$f.txt" >"$root/syms/$f.only" || true
+		mv "$root/syms/$f.only" "$root/syms/$f.txt"
+	done
+	rm -f "$root/syms.shared"
 }
 
 # Global functions defined by the patched .c files ("*" when a header changed: anything may
@@ -291,12 +312,13 @@ echo "bugs: $total bug(s), mode $([ $quick = 1 ] && echo "quick (check-bugs)" ||
 
 # The unpatched copy first: every step must pass, or no result would mean anything.
 reset_core
-steps="check-replay check-unit check-soak check-unit-linear check-memmap"
+steps=${BUGS_STEPS:-"check-replay check-replay-linear check-unit check-soak check-unit-linear check-memmap"}
 all_build="$steps"
 [ $quick = 0 ] && all_build="$steps fuzz cov"
 submake bugs-print >"$root/print.txt" 2>/dev/null
 targets=$(step_bins targets)
 fuzzdir=$(step_bins fuzzdir)
+linfuzzdir=$(step_bins linfuzzdir)
 printf 'bugs: baseline (unpatched copy): building ... '
 t0=$(now)
 if ! submake bugs-build STEPS="$all_build" >"$logs/baseline-build.log" 2>&1; then
@@ -310,7 +332,7 @@ save_symbols
 [ $quick = 0 ] && compute_reach
 # make check has just run these steps on core/ itself; the quick run only replays the corpus.
 base_steps=$steps
-[ $quick = 1 ] && base_steps=check-replay
+[ $quick = 1 ] && base_steps=$(echo "$steps" | awk '{print $1}')
 broken=""
 for s in $base_steps; do
 	if ! timeout 1200 "$MAKE" --no-print-directory -s O="$W/o" CORE_DIR="$W/core" \
@@ -352,6 +374,7 @@ n_corpus=0
 n_empty=0
 best_corpus=()
 survivors=()
+not_run=()
 rows=()
 i=0
 for p in "${patches[@]}"; do
@@ -378,7 +401,7 @@ for p in "${patches[@]}"; do
 	(cd "$W" && patch -p1 -s -F0 --no-backup-if-mismatch) <"$p" >/dev/null 2>&1
 	if grep -q '^+++ b/core/.*\.h' "$p"; then drop_header_objects; fi
 
-	if [ $quick = 1 ]; then build="check-replay"; else build=$all_build; fi
+	if [ $quick = 1 ]; then build=$(echo "$steps" | awk '{print $1}'); else build=$all_build; fi
 	if ! submake bugs-build STEPS="$build" >"$logs/$n.build.log" 2>&1; then
 		echo "        FAILURE: does not build with the patch applied (log $logs/$n.build.log)"
 		failures=$((failures + 1))
@@ -394,7 +417,7 @@ for p in "${patches[@]}"; do
 			cell[$s]="-"
 			continue
 		fi
-		if [ $quick = 1 ] && [ "$s" != check-replay ]; then
+		if [ $quick = 1 ] && [ "$s" != "$build" ]; then
 			submake bugs-build STEPS="$s" >>"$logs/$n.build.log" 2>&1 || true
 		fi
 		# shellcheck disable=SC2046
@@ -453,7 +476,18 @@ for p in "${patches[@]}"; do
 	if [ $quick = 0 ]; then
 		for t in $targets; do
 			bin=$fuzzdir/$t
-			if ! links_patch "$bin" || ! target_reaches "$t" "$p"; then
+			reach=yes
+			if links_patch "$bin"; then
+				target_reaches "$t" "$p" || reach=no
+			else
+				# Only the SH_LINEAR build has the patched code (freeset_linear.c), which
+				# the default build's reach table cannot show: a target that runs heap.c
+				# (the free index's only caller) runs it.
+				bin=$linfuzzdir/$t
+				[ ! -s "$root/reach/$t.txt" ] || grep -qxF heap.c "$root/reach/$t.txt" ||
+					reach=no
+			fi
+			if ! links_patch "$bin" || [ $reach = no ]; then
 				fuzz_cells="$fuzz_cells,n/a,,n/a,,"
 				cell[$t.corpus]="n/a"
 				cell[$t.empty]="n/a"
@@ -482,7 +516,7 @@ for p in "${patches[@]}"; do
 						fi
 					done
 					rm -f "$root"/runs.*.res
-					[ $hit = 0 ] && break
+					[ $hit = 0 ] && [ ${#times[@]} -ge 2 ] && break
 				done
 				caught_n=0
 				for r in "${times[@]}"; do [ "$r" != miss ] && caught_n=$((caught_n + 1)); done
@@ -513,6 +547,9 @@ for p in "${patches[@]}"; do
 	[ "$check_caught" = yes ] && n_check=$((n_check + 1))
 	[ "$fuzz_any" = yes ] && n_corpus=$((n_corpus + 1))
 	[ "$fuzz_empty" = yes ] && n_empty=$((n_empty + 1))
+	na_all=yes
+	for s in $steps; do [ "${cell[$s]}" = "n/a" ] || na_all=no; done
+	[ $quick = 0 ] && [ "$fuzz_any" = yes ] && na_all=no
 	[ -n "$best" ] && best_corpus+=("$best")
 	caught=no
 	{ [ "$check_caught" = yes ] || [ "$fuzz_any" = yes ]; } && caught=yes
@@ -523,7 +560,11 @@ for p in "${patches[@]}"; do
 	[ $quick = 0 ] && line="$line$fuzz_cells"
 	echo "$line,$caught,\"$what\",$secs" >>"$csv"
 	if [ $quick = 1 ]; then
-		if [ "$check_caught" = no ]; then
+		if [ "$na_all" = yes ]; then
+			not_run+=("$n")
+			what="n/a: no step runs the patched code"
+			check_caught=n/a
+		elif [ "$check_caught" = no ]; then
 			survivors+=("$n")
 			echo "        SURVIVED: no deterministic step catches it"
 		fi
@@ -553,7 +594,7 @@ else
 fi
 printf '%s\n' "${rows[@]}"
 echo
-caught_total=$((total - failures - ${#survivors[@]}))
+caught_total=$((total - failures - ${#survivors[@]} - ${#not_run[@]}))
 if [ $quick = 0 ]; then
 	fast=0
 	for b in "${best_corpus[@]}"; do
@@ -569,6 +610,7 @@ if [ $quick = 0 ]; then
 fi
 echo "bugs: $caught_total of $total caught, ${#survivors[@]} survived, $failures failure(s) to" \
 	"apply or build; $(($(date +%s) - t_start))s; CSV: $csv"
+[ ${#not_run[@]} -gt 0 ] && echo "bugs: ${#not_run[@]} n/a (no step runs the patched code): ${not_run[*]}"
 for s in "${survivors[@]}"; do echo "bugs: SURVIVED $s"; done
 if [ $quick = 1 ]; then
 	echo "check-bugs: $caught_total passed, $((failures + ${#survivors[@]})) failed"

@@ -59,6 +59,9 @@ seed size-lower-m "$static" 'options "slotheap.size=1m"'
 seed size-g "$static" 'options "slotheap.size=1G"'
 seed slots "$plain" 'options "slotheap.slots=300"'
 seed slots-hex "$plain" 'options "slotheap.slots=0X1f"'
+# A leading zero is decimal, not octal: 0100K is 100 KiB (octal would give 64 KiB), 010 ten.
+seed size-leading-zero "$plain" 'options "slotheap.size=0100K"'
+seed slots-leading-zero "$plain" 'options "slotheap.slots=010"'
 # Separators (space, tab, newline, NUL), ignored words, later options overriding earlier.
 seed both-override "$plain" \
 	'options "quiet slotheap.slots=9\tslotheap.size=1G\nslotheap.size=128K\x00slotheap.slots=40 ro"'

@@ -4,10 +4,23 @@
 #   replay: N passed, N failed
 # and exits non-zero if any input failed.
 #
-#   scripts/replay.sh BINDIR TARGET...
+#   [REPLAY_SET=all|regressions] [REPLAY_REPORTS=3] scripts/replay.sh BINDIR TARGET...
+#
+# REPLAY_SET=regressions replays corpus/regressions/ alone. Each failure is printed whole, one
+# after another, as the replay program writes it: "input: <path>", the failure report, then
+# "FAIL <path>: <why>"; after REPLAY_REPORTS of them per target only the FAIL lines follow.
 set -uo pipefail
 bindir=$1
 shift
+set_=${REPLAY_SET:-all}
+nreports=${REPLAY_REPORTS:-3}
+case "$set_" in
+all | regressions) ;;
+*)
+	echo "replay: REPLAY_SET must be all or regressions, not '$set_'" >&2
+	exit 2
+	;;
+esac
 total_pass=0
 total_fail=0
 rows=""
@@ -15,7 +28,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for t in "$@"; do
 	inputs=()
-	[ -d "corpus/$t" ] && inputs+=("corpus/$t")
+	[ "$set_" = all ] && [ -d "corpus/$t" ] && inputs+=("corpus/$t")
 	for f in corpus/regressions/"$t"-*; do
 		[ -f "$f" ] || continue
 		case "$f" in *.trace | *.md | *.txt | *.svg) continue ;; esac
@@ -35,14 +48,17 @@ for t in "$@"; do
 	note=""
 	if [ "$rc" -ne 0 ] || [ "$fail" -ne 0 ]; then
 		note="FAILED"
-		grep -E '^FAIL ' "$log" | sed 's/^/    /'
-		# The first failure's report (step, op, invariant, heap dump).
-		sed -n '/==== slotheap differential failure ====/,/==== end of report ====/p' "$log" |
-			head -n 80
-		grep -E 'ERROR: (Address|Undefined)Sanitizer|runtime error:' "$log" | head -n 5
-		# Targets without the differential engine say what broke on one line of their own.
-		grep -E '^[a-z_]+: format ' "$log" | head -n 3
+		# The first failures whole (input line, report, FAIL line), then the others' FAIL
+		# lines; FAIL lines outside a block (an unreadable path) are printed as they come.
+		awk -v max="$nreports" '
+			/^input: / { inb = 1; n++; if (n <= max) print; next }
+			inb && /^FAIL / { inb = 0; print; next }
+			inb { if (n <= max) print; next }
+			/^FAIL / { print }
+			END { if (n > max) printf "  (%d failures; the first %d printed whole)\n", n, max }' "$log"
 	fi
+	# The fault-injection build (TINY=1) counts exhausted slots and memory at exit.
+	grep -E '^[a-z_]+ \(tiny heaps\): ' "$log" | tail -n 1
 	rows+=$(printf '  %-22s %8s %8s   %s' "$t" "$pass" "$fail" "$note")$'\n'
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # make triage CRASH=file [TARGET=name] [ENGINE=libfuzzer|afl] [CORE_DIR=core] [TRIAGE_SECONDS=20]
+#             [NAME=name] [ORIGIN=text]
 #
 # Turns one crashing input into a regression: checks that it fails with the allocator in
 # CORE_DIR, minimizes it (libFuzzer -minimize_crash, or afl-tmin with ENGINE=afl), converts it
-# to a text trace, and adds both to corpus/regressions/<target>-<hash> and <...>.trace, where
+# to a text trace, and adds both to corpus/regressions/<target>-<name> and <...>.trace, where
 # make replay (and so make check) runs it forever. Prints the trace and the failure report.
 # TARGET is guessed from the path (a target name in it, or a <target>- file name prefix).
+# NAME defaults to the first 12 hex digits of the minimized input's SHA-1; ORIGIN says in the
+# trace's header what the input failed with (default: "the allocator in $CORE_DIR/").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,11 +18,19 @@ SH_TRACE=${SH_TRACE:-$O/sh-trace}
 CRASH=${CRASH:-}
 TARGET=${TARGET:-}
 TRIAGE_SECONDS=${TRIAGE_SECONDS:-20}
+NAME=${NAME:-}
+ORIGIN=${ORIGIN:-}
 
 if [ -z "$CRASH" ] || [ ! -f "$CRASH" ]; then
 	echo "usage: make triage CRASH=<input file> [TARGET=<target>]" >&2
 	exit 2
 fi
+case "$NAME" in
+*/* | .* | *[[:space:]]*)
+	echo "triage: NAME must be a plain file name part, not '$NAME'" >&2
+	exit 2
+	;;
+esac
 if [ -z "$TARGET" ]; then
 	for t in $(grep -lE '^int LLVMFuzzerTestOneInput\(.*\)$' fuzz/*.c | xargs -n1 basename | sed 's/\.c$//'); do
 		case "$CRASH" in */"$t"/* | *"/$t-"* | "$t-"*) TARGET=$t ;; esac
@@ -60,19 +71,21 @@ else
 	echo "triage: minimization did not keep the failure; using the input as it is"
 	min=$CRASH
 fi
-# Through a child shell, so that its "Aborted" notice goes to the report, not the terminal.
-bash -c '"$0" -n "$1"; exit $?' "$replay" "$min" >"$tmp/report" 2>&1
 
 hash=$(sha1sum "$min" | cut -c1-12)
-dest=corpus/regressions/$TARGET-$hash
+dest=corpus/regressions/$TARGET-${NAME:-$hash}
 mkdir -p corpus/regressions
 cp "$min" "$dest"
+# The replay program's failure block: "input: <path>", the report, "FAIL <path>: <why>".
+"$replay" -q "$dest" 2>&1 | grep -vE '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' >"$tmp/report"
 invariant=$(sed -n 's/^invariant: //p' "$tmp/report" | head -n 1)
 detail=$(sed -n 's/^detail: //p' "$tmp/report" | head -n 1)
 san=$(grep -m1 -oE '(AddressSanitizer|UndefinedBehaviorSanitizer): [^ ]+|runtime error: .*' "$tmp/report")
+# Targets without the differential engine's report say what broke on a line of their own.
+own=$(grep -v '^input: ' "$tmp/report" | grep -m1 -E '^[a-z_]+: ' | cut -c1-200)
 {
-	echo "# regression $TARGET-$hash: $(wc -c <"$min") bytes, from $(basename "$CRASH")"
-	echo "# failed with the allocator in $CORE_DIR/: ${invariant:-$san}"
+	echo "# regression $(basename "$dest"): $(wc -c <"$min") bytes, from $(basename "$CRASH")"
+	echo "# failed with ${ORIGIN:-the allocator in $CORE_DIR/}: ${invariant:-${san:-$own}}"
 	[ -n "$detail" ] && echo "# $detail"
 	case "$TARGET" in
 	ops_differential) "$SH_TRACE" text "$dest" | sed '1s/^# /# format: /' ;;
@@ -92,13 +105,11 @@ echo "---- $dest.trace ----"
 cat "$dest.trace"
 echo
 echo "---- failure report ----"
-sed -n '/==== slotheap differential failure ====/,/==== end of report ====/p' "$tmp/report" |
-	head -n 60
-[ -n "$san" ] && grep -m3 -E 'ERROR: |runtime error|SUMMARY' "$tmp/report"
+cat "$tmp/report"
 echo
 echo "triage summary"
 printf '  %-14s %s\n' target "$TARGET" input "$CRASH ($(wc -c <"$CRASH") bytes)" \
 	minimized "$(wc -c <"$min") bytes" regression "$dest" trace "$dest.trace" \
-	failure "${invariant:-${san:-see the report above}}"
+	failure "${invariant:-${san:-${own:-see the report above}}}"
 echo "Step through it with: $SH_TRACE run $dest.trace"
 echo "It now runs in make replay; commit it with: git add $dest $dest.trace"

@@ -438,6 +438,40 @@ static void test_i1_regions_overlap(void **state)
 	EXPECT_CORRUPT(&h, SH_I1_TILING, 1);
 }
 
+/* The geometry test names exactly this failure (the walks after it could report other things
+ * under the same invariant). A region's end is stored modulo the address space (0 for a
+ * region that ends at the top), so an end below its base or its arena is corrupt, as is an
+ * arena that runs past the end. */
+static void test_i1_region_geometry(void **state)
+{
+	struct sh_heap h;
+	struct sh_check_report rep;
+
+	(void)state;
+	for (unsigned k = 0; k < 5; k++) {
+		struct sh_region *r;
+		th_reset();
+		th_init(&h);
+		th_add(&h, 0, 32, 8);
+		CHECK_HEAP(&h);
+		r = reg(&h, 0);
+		if (k == 0)
+			r->end = 1;
+		else if (k == 1)
+			r->end = r->base;
+		else if (k == 2)
+			r->end = r->base - 1;
+		else if (k == 3)
+			r->end = r->arena - GRAN; /* the arena starts past the end */
+		else
+			r->ngran++; /* the arena runs past the end */
+		assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
+		assert_int_equal(rep.invariant, SH_I1_TILING);
+		assert_int_equal(rep.region, 0);
+		assert_string_equal(rep.what, "region geometry is inconsistent");
+	}
+}
+
 static void test_i1_broken_chain_links_do_not_crash(void **state)
 {
 	struct sh_heap h;
@@ -1121,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_i1_arena_not_covered),
 		cmocka_unit_test(test_i1_address_links_disagree),
 		cmocka_unit_test(test_i1_regions_overlap),
+		cmocka_unit_test(test_i1_region_geometry),
 		cmocka_unit_test(test_i1_broken_chain_links_do_not_crash),
 		cmocka_unit_test(test_i2_spare_list_cycle),
 		cmocka_unit_test(test_i2_slot_on_two_lists),

@@ -173,6 +173,16 @@ static void test_boot_options_parse(void **state)
 	assert_int_equal(cfg.heap_size, 0xabc0);
 	assert_int_equal(opt("slotheap.size=12345", &cfg), 1);
 	assert_int_equal(cfg.heap_size, 12345);
+	/* a leading zero is still decimal (only "0x" means another base): 010 is ten */
+	assert_int_equal(opt("slotheap.size=010", &cfg), 1);
+	assert_int_equal(cfg.heap_size, 10);
+	assert_int_equal(opt("slotheap.size=0100K slotheap.slots=010", &cfg), 2);
+	assert_int_equal(cfg.heap_size, 100 * 1024);
+	assert_int_equal(cfg.nslots, 10);
+	assert_int_equal(opt("slotheap.slots=0009", &cfg), 1);
+	assert_int_equal(cfg.nslots, 9);
+	assert_int_equal(opt("slotheap.size=0x010", &cfg), 1);
+	assert_int_equal(cfg.heap_size, 16);
 	assert_int_equal(opt("nothing here", &cfg), 0);
 	assert_int_equal(opt("", &cfg), 0);
 	/* the length bounds the read: the option is cut short */
@@ -210,30 +220,45 @@ static void test_boot_failures(void **state)
 	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_ENOFIT);
 	assert_false(res.have_extended);
 	assert_int_equal(hm.calls, 0);
-	/* ... but with one the payload keeps its static heap */
+	assert_int_equal(res.extended_error, SH_MM_ENOFIT);
+	assert_int_equal(res.static_error, SH_OK);
+	/* ... with one the payload keeps its static heap, and the return still says that the
+	 * extended region is missing: 0 means every region asked for exists */
 	cfg.static_base = static_region;
 	cfg.static_size = sizeof(static_region);
-	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_OK);
+	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_ENOFIT);
 	assert_true(res.have_static);
 	assert_false(res.have_extended);
-	assert_int_equal(res.place_error, SH_MM_ENOFIT);
+	assert_int_equal(res.extended_error, SH_MM_ENOFIT);
+	assert_int_equal(res.static_error, SH_OK);
 	assert_non_null(sh_malloc(&h, 1000));
-	/* the translation refuses the range */
+	/* the translation refuses the range: the same fallback, the static heap is kept */
 	cfg.heap_size = MiB;
 	hm.refuse = true;
 	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_EADDRESS);
 	assert_int_equal(hm.phys, 0xeef000);
+	assert_true(res.have_static);
+	assert_false(res.have_extended);
+	assert_int_equal(res.extended_error, SH_MM_EADDRESS);
+	assert_int_equal(h.nregions, 1);
+	assert_non_null(sh_malloc(&h, 1000));
 	hm.refuse = false;
-	/* a static region too small for its own metadata */
+	/* a static region too small for its own metadata: its own code, nothing else tried */
 	cfg.static_size = 64;
-	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_EHEAP);
-	assert_int_equal(res.heap_error, SH_ETOOSMALL);
-	/* an extended region too small for its slots: 1 slot-array worth of footprint */
+	hm.calls = 0;
+	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_ETOOSMALL);
+	assert_int_equal(res.static_error, SH_ETOOSMALL);
+	assert_int_equal(res.extended_error, SH_OK);
+	assert_false(res.have_static);
+	assert_int_equal(hm.calls, 0);
+	/* an extended region too small for its slots: sh_add_region's code, static kept */
 	cfg.static_size = sizeof(static_region);
 	cfg.heap_size = 4096;
 	cfg.nslots = 100000;
-	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_EHEAP);
-	assert_int_equal(res.heap_error, SH_ETOOSMALL);
+	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_ETOOSMALL);
+	assert_int_equal(res.extended_error, SH_ETOOSMALL);
+	assert_true(res.have_static);
+	assert_false(res.have_extended);
 	/* a size that cannot be rounded */
 	cfg.static_base = NULL;
 	cfg.nslots = 0;
@@ -267,10 +292,10 @@ static void test_boot_identity_excludes_static(void **state)
 	cfg.static_size = sizeof(static_region);
 	cfg.heap_size = 4096;
 	cfg.limit = SH_MEM_TOP;
-	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_OK);
+	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_ENOFIT);
 	assert_true(res.have_static);
 	assert_false(res.have_extended);
-	assert_int_equal(res.place_error, SH_MM_ENOFIT);
+	assert_int_equal(res.extended_error, SH_MM_ENOFIT);
 	/* without a map the static region alone makes the heap */
 	assert_int_equal(sh_boot_init(&h, NULL, &cfg, &res), SH_MM_OK);
 	assert_true(res.have_static);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Misuse (DESIGN.md): free or realloc of a pointer that is not the start of a live block of
- * this heap is reported with its own code, and the heap is left unchanged. Every test checks
- * the returned code, one call of the error hook with that code and pointer, the misuse
- * counter, sh_last_error, that the sh_walk listing and the stats are the same as before, that
- * the live blocks' contents are intact, and that sh_check is clean.
+ * Misuse (docs/DESIGN.md): free or realloc of a pointer that is not the start of a live
+ * block of this heap is reported with its own code, and the heap is left unchanged. Every
+ * test checks the returned code, one call of the error hook with that code and pointer, the
+ * misuse counter, sh_last_error, that the sh_walk listing and the stats are the same as
+ * before, that the live blocks' contents are intact, and that sh_check is clean.
  */
 #include <string.h>
 

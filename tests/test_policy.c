@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The allocation policy of DESIGN.md, rule by rule (tests named test_r<rule>_...), then the
- * inspection calls (sh_stats, sh_walk, sh_region_info) and sh_add_region's errors.
+ * The allocation policy of docs/DESIGN.md, rule by rule (tests named test_r<rule>_...),
+ * then the inspection calls (sh_stats, sh_walk, sh_region_info) and sh_add_region's errors.
  *
  * Every region is built by th_add(): its arena starts at a 4 KiB aligned address, so that the
  * layout each rule prescribes can be written down exactly, in granules from the arena start.
@@ -1366,6 +1366,11 @@ static void test_add_region_overlap(void **state)
 	expect_add_fails(&h, b + 1024, 1024, 8, SH_EOVERLAP); /* contained */
 	expect_add_fails(&h, b + 4095, 4096, 8, SH_EOVERLAP); /* last byte */
 	expect_add_fails(&h, b - 4095, 4096, 8, SH_EOVERLAP); /* first byte */
+	/* An empty range overlaps only strictly inside a region; at either end it is just too
+	 * small. */
+	expect_add_fails(&h, b + 16, 0, 8, SH_EOVERLAP);
+	expect_add_fails(&h, b, 0, 8, SH_ETOOSMALL);
+	expect_add_fails(&h, b + 4096, 0, 8, SH_ETOOSMALL);
 	/* Adjacent on either side is fine. */
 	assert_int_equal(sh_add_region(&h, b - 4096, 4096, 8), 0);
 	assert_int_equal(sh_add_region(&h, b + 4096, 4096, 8), 0);
@@ -1416,8 +1421,11 @@ static void test_add_region_wraps_or_too_big(void **state)
 	/* End past the top of the address space. */
 	expect_add_fails(&h, (void *)(UINTPTR_MAX - 1023), 4096, 8, SH_ETOOBIG);
 	expect_add_fails(&h, b, SIZE_MAX, 8, SH_ETOOBIG);
-	expect_add_fails(&h, b, SIZE_MAX - (size_t)(uintptr_t)b + 1, 8, SH_ETOOBIG);
+	/* One byte past the top. Ending exactly at the top is allowed: test_region_top.c. */
+	expect_add_fails(&h, b, SIZE_MAX - (size_t)(uintptr_t)b + 2, 8, SH_ETOOBIG);
 #if SIZE_MAX > UINT32_MAX
+	/* Up to the top of a 64-bit address space: no wrap, but far too many granules. */
+	expect_add_fails(&h, b, SIZE_MAX - (size_t)(uintptr_t)b + 1, 8, SH_ETOOBIG);
 	/* An arena of more than UINT32_MAX granules. Nothing is written to a region's arena,
 	 * so these may name memory that is not there. */
 	expect_add_fails(&h, b, meta + ((size_t)SH_MAX_ARENA_GRANULES + 1) * GRAN, 8,
@@ -1462,6 +1470,9 @@ static void test_add_region_arena_of_max_granules(void **state)
 	munmap(map, meta);
 #else
 	(void)state;
+	print_message("[  SKIPPED ] test_add_region_arena_of_max_granules: a region of "
+		      "SH_MAX_ARENA_GRANULES granules does not fit a %zu-bit size_t\n",
+		      8 * sizeof(size_t));
 	skip();
 #endif
 }

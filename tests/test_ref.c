@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the reference model (ref/shref.c): small scenarios, computed by hand from
- * DESIGN.md, for each numbered policy rule, each misuse case, slot exhaustion, memalign gap
- * skipping and the realloc variants; then a long fixed-seed sequence that checks the model's
- * own invariants (tiling, consolidation, slot bound, statistics) after every call.
+ * docs/DESIGN.md, for each numbered policy rule, each misuse case, slot exhaustion,
+ * memalign gap skipping and the realloc variants; then a long fixed-seed sequence that checks
+ * the model's own invariants (tiling, consolidation, slot bound, statistics) after every call.
  *
  * Addresses are fake: the model never touches them. A0 and A1 are 64 KiB aligned.
  */

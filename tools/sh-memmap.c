@@ -12,8 +12,14 @@
  * old and new, SeaBIOS, coreboot and multiboot printouts) whose "# format:" line says how
  * to read it. Sizes and addresses take 0x hex and K/M/G suffixes.
  *
- * Without --heap it places 1, 16 and 64 MiB and the default footprint. A rejected table
- * prints its reason code and exits 1; --emit writes the normalized map as a binary table.
+ * Without --heap it places 1, 16 and 64 MiB and the default footprint. --emit writes the
+ * normalized map as a binary table.
+ *
+ * Exit status: 0 the table was read and every heap asked for was placed; 1 the table is
+ * rejected (its reason code is printed); 2 usage, file or memory error; 3 the table was read
+ * but a heap asked for with --heap could not be placed (SH_MM_ENOFIT, say: no RAM below the
+ * limit holds it), or, without --heap, the default footprint could not be placed (the 1, 16
+ * and 64 MiB lines are for information).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -69,12 +75,16 @@ static void usage(FILE *to, int status)
 		       "highest\n"
 		       "RAM range below the limit (default 4 GiB) that holds it, 4 KiB "
 		       "aligned.\n"
-		       "Without --heap: 1, 16, 64 MiB and the default footprint. A rejected "
-		       "table\n"
-		       "prints its reason code and exits 1. --emit writes the normalized map "
-		       "as a\n"
-		       "binary table (cbimage: a memory image with a forward table at "
-		       "0x500).\n");
+		       "Without --heap: 1, 16, 64 MiB and the default footprint. --emit "
+		       "writes the\n"
+		       "normalized map as a binary table (cbimage: a memory image with a "
+		       "forward table\n"
+		       "at 0x500).\n"
+		       "\nExit status: 0 table read and every heap placed; 1 table rejected "
+		       "(reason\n"
+		       "printed); 2 usage or file error; 3 table read but a heap given with "
+		       "--heap\n"
+		       "(without --heap: the default footprint) cannot be placed.\n");
 	exit(status);
 }
 
@@ -642,6 +652,9 @@ int main(int argc, char **argv)
 		else
 			printf(": - (%s)%s\n", sh_memmap_strerror(rc),
 			       defaults && i == 3 ? " (default footprint)" : "");
+		/* Asked for: every --heap, or the default footprint alone. */
+		if (rc != SH_MM_OK && (!defaults || i == 3))
+			status = 3;
 	}
 out:
 	free(buf);
