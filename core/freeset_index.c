@@ -16,6 +16,11 @@
  * address that fits. An update changes one or two leaf chains, recomputes those leaves'
  * maxima and carries each change up until an entry comes out unchanged.
  *
+ * The free block that ends the arena (the top of the heap) is kept apart, in fs_tail, on no
+ * chain and in no maximum: it lies above every other free block, so first fit and memalign
+ * try it last, and carving from it or freeing onto it (all that batch allocation does)
+ * changes no leaf.
+ *
  * memalign walks the same entries in address order, depth first, and passes over an entry
  * whose maximum is under the request plus the least gap to an aligned start that any block
  * starting in its range must leave (aligned_search).
@@ -83,6 +88,7 @@ void sh_fs_init(struct sh_region *r, void *mem)
 	r->fs_head = mem;
 	r->fs_max = r->fs_head + leaves;
 	r->fs_nleaves = leaves;
+	r->fs_tail = SH_NIL;
 	for (uint32_t j = 0; j < leaves; j++)
 		r->fs_head[j] = SH_NIL;
 	for (uint32_t j = 0; j < maxima; j++)
@@ -198,18 +204,30 @@ static void chain_out(struct sh_region *r, uint32_t j, uint32_t i, uint32_t size
 		set_leaf_max(r, j, leaf_scan(r, j));
 }
 
+/* Whether block s ends the arena: then it is the tail, on no chain. */
+static bool ends_arena(const struct sh_region *r, const struct sh_slot *s)
+{
+	return s->off + s->size == r->ngran;
+}
+
 void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
 
 	s->list = SH_LIST_FREE;
 	s->link[1] = SH_NIL;
-	chain_in(r, leaf_of(s->off), i);
+	if (ends_arena(r, s))
+		r->fs_tail = i;
+	else
+		chain_in(r, leaf_of(s->off), i);
 }
 
 void sh_fs_remove(struct sh_region *r, uint32_t i)
 {
-	chain_out(r, leaf_of(NODE(r, i)->off), i, NODE(r, i)->size);
+	if (i == r->fs_tail)
+		r->fs_tail = SH_NIL;
+	else
+		chain_out(r, leaf_of(NODE(r, i)->off), i, NODE(r, i)->size);
 }
 
 /*
@@ -222,6 +240,20 @@ void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t ol
 	struct sh_slot *s = NODE(r, i);
 	uint32_t from = leaf_of(old_off), to = leaf_of(s->off);
 
+	/* The tail changes no leaf while it stays the tail: carving from the top of the heap and
+	 * freeing onto it cost no index update. */
+	if (i == r->fs_tail) {
+		if (!ends_arena(r, s)) {
+			r->fs_tail = SH_NIL;
+			chain_in(r, to, i);
+		}
+		return;
+	}
+	if (ends_arena(r, s)) {
+		chain_out(r, from, i, old_size);
+		r->fs_tail = i;
+		return;
+	}
 	if (from != to) {
 		chain_out(r, from, i, old_size);
 		chain_in(r, to, i);
@@ -257,9 +289,12 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
 {
 	uint32_t top = r->fs_nlevels - 1;
 
-	if (r->fs_max[r->fs_level[top]] < gran)
-		return SH_NIL;
-	return leaf_fit(r, descend(r, top, 0, gran), gran);
+	if (r->fs_max[r->fs_level[top]] >= gran)
+		return leaf_fit(r, descend(r, top, 0, gran), gran);
+	/* The tail lies above every chained block. */
+	if (r->fs_tail != SH_NIL && NODE(r, r->fs_tail)->size >= gran)
+		return r->fs_tail;
+	return SH_NIL;
 }
 
 /*
@@ -321,13 +356,20 @@ uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uin
 		    sh_fs_accept accept, void *ctx)
 {
 	struct aligned_walk w = {r, gran, step, first, accept, ctx};
+	uint32_t i = aligned_search(&w, r->fs_nlevels - 1, 0), t = r->fs_tail;
 
-	return aligned_search(&w, r->fs_nlevels - 1, 0);
+	if (i != SH_NIL || t == SH_NIL)
+		return i;
+	uint64_t gap = (first - NODE(r, t)->off) & (step - 1);
+	return NODE(r, t)->size >= gran + gap && accept(r, t, ctx) ? t : SH_NIL;
 }
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
 {
 	uint32_t i = r->fs_head[leaf_of(off)];
+
+	if (r->fs_tail != SH_NIL && NODE(r, r->fs_tail)->off == off)
+		return r->fs_tail;
 
 	while (i != SH_NIL && NODE(r, i)->off < off)
 		i = NODE(r, i)->link[0];
@@ -336,7 +378,11 @@ uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
 
 uint32_t sh_fs_largest(const struct sh_region *r)
 {
-	return r->fs_max[r->fs_level[r->fs_nlevels - 1]];
+	uint32_t m = r->fs_max[r->fs_level[r->fs_nlevels - 1]];
+
+	if (r->fs_tail != SH_NIL && NODE(r, r->fs_tail)->size > m)
+		m = NODE(r, r->fs_tail)->size;
+	return m;
 }
 
 /* ---- I6: the index against the free blocks ---- */
@@ -371,6 +417,9 @@ static unsigned check_leaf(const struct sh_region *r, unsigned ri, struct sh_che
 		if (leaf_of(s->off) != j)
 			return index_fail(r, ri, rep, i,
 					  "free block chained in the wrong leaf");
+		if (ends_arena(r, s))
+			return index_fail(r, ri, rep, i,
+					  "the block that ends the arena is chained");
 		if (have_prev && s->off <= prev)
 			return index_fail(r, ri, rep, i, "free index out of address order");
 		have_prev = true;
@@ -397,6 +446,17 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 			return index_fail(r, ri, rep, SH_NIL,
 					  "free index geometry is inconsistent");
 
+	uint32_t t = r->fs_tail;
+	if (t != SH_NIL) {
+		if (t >= r->nslots)
+			return index_fail(r, ri, rep, t, "free index tail out of range");
+		if (NODE(r, t)->list != SH_LIST_FREE)
+			return index_fail(r, ri, rep, t, "free index tail is not free");
+		if (!ends_arena(r, NODE(r, t)))
+			return index_fail(r, ri, rep, t,
+					  "free index tail does not end the arena");
+		n++;
+	}
 	for (uint32_t j = 0; j < leaves; j++) {
 		if (check_leaf(r, ri, rep, j, &n, &m))
 			return 1;

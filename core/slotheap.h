@@ -118,6 +118,7 @@ struct sh_region {
 	uint32_t *fs_max;
 	uint32_t fs_nleaves;
 	uint32_t fs_nlevels;
+	uint32_t fs_tail; /* the free block that ends the arena, kept out of the leaves */
 	uint32_t fs_level[SH_INDEX_LEVELS];
 };
 

@@ -92,7 +92,8 @@ static uint32_t index_entries(const struct sh_region *r)
 /*
  * Rebuilds the free index from the free blocks the address chain holds, the slow way: with
  * SH_LINEAR the sorted list; otherwise each leaf's chain in address order, each leaf's
- * maximum, then each level's maxima from the level below (padding zero).
+ * maximum, then each level's maxima from the level below (padding zero); the block that ends
+ * the arena is the tail, apart.
  */
 static void rebuild_index(struct sh_region *r)
 {
@@ -110,9 +111,16 @@ static void rebuild_index(struct sh_region *r)
 		r->fs_head[j] = SH_NIL;
 	for (uint32_t j = 0; j < index_entries(r); j++)
 		r->fs_max[j] = 0;
+	r->fs_tail = SH_NIL;
 	for (unsigned k = n; k-- > 0;) {
 		struct sh_slot *s = &r->slots[f[k]];
 		uint32_t leaf = s->off / SH_INDEX_LEAF;
+
+		/* The block that ends the arena is the tail, on no chain. */
+		if (s->off + s->size == r->ngran) {
+			r->fs_tail = f[k];
+			continue;
+		}
 
 		s->link[0] = r->fs_head[leaf];
 		r->fs_head[leaf] = f[k];
@@ -844,6 +852,39 @@ static void test_i6_index_two_faults_both_count(void **state)
 	assert_true(rep.failures >= 2);
 }
 
+/* The free block that ends the arena is kept apart as the tail: each way of getting that
+ * wrong is reported. */
+static void test_i6_index_tail_wrong(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t f[5];
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	assert_int_equal(r->fs_tail, f[4]);
+	r->fs_tail = r->nslots;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_tail = FAR_AWAY;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	/* A live slot, a free block that does not end the arena. */
+	r->fs_tail = r->first;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, r->first);
+	r->fs_tail = f[3];
+	EXPECT_ANY_CORRUPT(&h);
+	/* No tail: the top free block is on no list of the index. */
+	r->fs_tail = SH_NIL;
+	EXPECT_CORRUPT(&h, SH_I2_SLOTS, 0);
+	/* The top block chained after f[3], in the leaf where both start. */
+	assert_int_equal(r->slots[f[3]].off / SH_INDEX_LEAF, 2600 / SH_INDEX_LEAF);
+	r->slots[f[3]].link[0] = f[4];
+	r->slots[f[4]].link[0] = SH_NIL;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, f[4]);
+	rebuild_index(r);
+	CHECK_HEAP(&h);
+}
+
 /* The index's shape is recomputed from the arena: any field that disagrees is reported. */
 static void test_i6_index_geometry_wrong(void **state)
 {
@@ -1133,6 +1174,7 @@ int main(void)
 		cmocka_unit_test(test_i6_index_max_wrong),
 		cmocka_unit_test(test_i6_index_padding_nonzero),
 		cmocka_unit_test(test_i6_index_two_faults_both_count),
+		cmocka_unit_test(test_i6_index_tail_wrong),
 		cmocka_unit_test(test_i6_index_geometry_wrong),
 		cmocka_unit_test(test_i6_index_order_wrong),
 		cmocka_unit_test(test_i6_index_wrong_leaf),

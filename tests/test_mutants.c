@@ -303,6 +303,7 @@ static void test_check_free_block_missing_from_index(void **state)
 	/* An empty index that is consistent in itself: no chain, every maximum zero. */
 	struct sh_region *r = &h.region[0];
 	r->fs_head[0] = SH_NIL;
+	r->fs_tail = SH_NIL;
 	for (uint32_t j = 0; j < r->fs_level[r->fs_nlevels - 1] + SH_INDEX_FAN; j++)
 		r->fs_max[j] = 0;
 #endif
