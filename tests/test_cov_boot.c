@@ -399,6 +399,17 @@ static void test_mb2_tags(void **state)
 	assert_int_equal(ri.nslots, 9);
 	assert_true(res.place.end == PHYS);
 
+	/* fewer than 8 bytes left after the last tag: the walk ends at total_size */
+	memset(phys, 0, sizeof(phys));
+	off = mb2_mmap(8);
+	mb2_total(off + 7);
+	assert_int_equal(sh_mb2_parse_info(phys + 0x2000, off + 7, &map), SH_MM_OK);
+	assert_int_equal(sh_boot_multiboot2(&h, SH_MB2_MAGIC, 0x2000, &cfg, &map, &res),
+			 SH_MM_OK);
+	assert_int_equal(res.options, 0);
+	assert_true(loader_has(&res, 0x2000, 0x2000 + off + 7));
+	assert_true(res.have_extended && res.place.end == PHYS);
+
 	/* a last tag whose padding would run past total_size: the walk stops there, and
 	 * sh_mb2_parse_info names what is missing */
 	memset(phys, 0, sizeof(phys));
@@ -549,6 +560,25 @@ static void test_options_edges(void **state)
 	assert_true(cfg.heap_size == 2 * GiB);
 }
 
+/* sh_place's argument checks: NULL map or result, a map with entries and no storage; a
+ * map with no entries and no storage has nothing to place in. */
+static void test_place_args(void **state)
+{
+	struct sh_mem_range r = {0x1000, 0x20000, SH_MEM_RAM};
+	struct sh_memmap m = {&r, 1, 1, 1};
+	struct sh_memmap nostore = {NULL, 1, 1, 1};
+	struct sh_memmap empty = {NULL, 0, 0, 0};
+	struct sh_placement out;
+	(void)state;
+
+	assert_int_equal(sh_place(NULL, 4096, SH_MEM_TOP, NULL, 0, &out), SH_MM_EINVAL);
+	assert_int_equal(sh_place(&m, 4096, SH_MEM_TOP, NULL, 0, NULL), SH_MM_EINVAL);
+	assert_int_equal(sh_place(&nostore, 4096, SH_MEM_TOP, NULL, 0, &out), SH_MM_EINVAL);
+	assert_int_equal(sh_place(&empty, 4096, SH_MEM_TOP, NULL, 0, &out), SH_MM_ENOFIT);
+	assert_int_equal(sh_place(&m, 4096, SH_MEM_TOP, NULL, 0, &out), SH_MM_OK);
+	assert_true(out.start == 0x1f000 && out.end == 0x20000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_identity_no_static),
 		cmocka_unit_test(test_coreboot_edges),
 		cmocka_unit_test(test_options_edges),
+		cmocka_unit_test(test_place_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
