@@ -415,7 +415,8 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 						       "free index padding is not zero");
 		if (lv + 1 < nlevels)
 			for (uint32_t g = 0; g < groups(count); g++)
-				if (r->fs_max[level[lv + 1] + g] != group_max(e + g * FAN))
+				if (r->fs_max[level[lv + 1] + g] !=
+				    group_max(e + (size_t)g * FAN))
 					failures += index_fail(r, ri, rep, SH_NIL,
 							       "free index maximum disagrees "
 							       "with the level below");

@@ -405,8 +405,8 @@ static void make_layout(const struct scope *sc, unsigned k, struct ops_layout *l
 	l->nregions = sc->nregions;
 	for (unsigned i = 0; i < sc->nregions; i++) {
 		struct ops_region *r = &l->r[i];
-		unsigned phase, meta;
-		size_t arena;
+		unsigned phase;
+		size_t arena, bytes, meta;
 
 		r->arena_gran = 1 + k % sc->max_gran;
 		k /= sc->max_gran;
@@ -416,10 +416,11 @@ static void make_layout(const struct scope *sc, unsigned k, struct ops_layout *l
 		k /= sc->phases;
 		/* The gap that puts the arena at granule `phase` of a 64-byte line (the pool is
 		 * 4 KiB aligned; regions follow each other from its bottom). */
-		meta = (unsigned)((dh_region_bytes(r) - (size_t)r->arena_gran * G) / G);
+		bytes = dh_region_bytes(r);
+		meta = bytes / G - r->arena_gran;
 		arena = lo / G + meta;
 		r->gap = (uint8_t)((phase + 4 - arena % 4) % 4);
-		lo += ((size_t)r->gap + meta + r->arena_gran) * G;
+		lo += (size_t)r->gap * G + bytes;
 	}
 }
 
