@@ -35,6 +35,8 @@ import subprocess
 import sys
 import time
 
+from fuzzopts import lf_options
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 E = os.environ
@@ -77,18 +79,6 @@ def files_in(d):
             and os.path.isfile(os.path.join(d, f))]
 
 
-def lf_options(t):
-    out, on = [], False
-    f = os.path.join("fuzz", t + ".options")
-    if os.path.exists(f):
-        for line in open(f):
-            line = line.strip()
-            if line.startswith("["):
-                on = line == "[libfuzzer]"
-            elif on and "=" in line:
-                k, v = (x.strip() for x in line.split("=", 1))
-                out.append("-%s=%s" % (k, v))
-    return out
 
 
 class Hashes:

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 
+from fuzzopts import lf_options
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 O = os.environ.get("O", "build")
@@ -141,17 +143,8 @@ class Copy:
                             ("-linear" if linear else ""))
 
 
-def lf_options(t):
-    f = os.path.join("fuzz", t + ".options")
-    out, on = [], False
-    if os.path.exists(f):
-        for line in open(f):
-            line = line.strip()
-            if line.startswith("["):
-                on = line == "[libfuzzer]"
-            elif on and "=" in line:
-                k, v = (x.strip() for x in line.split("=", 1))
-                out.append("-%s=%s" % (k, v))
+def lf_options_with_dict(t):
+    out = lf_options(t)
     if os.path.exists(os.path.join("fuzz", t + ".dict")):
         out.append("-dict=fuzz/%s.dict" % t)
     return out
@@ -200,7 +193,7 @@ def collect(args):
             os.makedirs(os.path.join(d, "art"))
             cmd = [fo + "/libfuzzer/bin/" + t, "-max_total_time=%d" % args.seconds, "-seed=1",
                    "-timeout=10", "-rss_limit_mb=2048", "-artifact_prefix=" + d + "/art/"]
-            cmd += lf_options(t) + [d + "/corpus", "corpus/" + t]
+            cmd += lf_options_with_dict(t) + [d + "/corpus", "corpus/" + t]
             t0 = time.time()
             with open(os.path.join(d, "log"), "w") as lf:
                 subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT,
