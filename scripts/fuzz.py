@@ -117,6 +117,15 @@ class Coverage:
             [os.path.join("ref", f) for f in os.listdir("ref") if f.endswith(".c")])
         self.figure = None
 
+    def restart(self):
+        """Forgets what was replayed: the engines delete inputs that later ones make redundant
+        (libFuzzer's input reduction), so the final figure is that of the final corpus alone,
+        replayed afresh, not of everything the progress lines ever counted."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(os.path.join(self.dir, "raw"))
+        self.done = set()
+        self.figure = None
+
     def update(self, paths, hashes):
         new = []
         for p in paths:
@@ -414,6 +423,7 @@ def main():
             run.keep_afl_queue()
         paths = run.inputs()
         execs, end = run.execs(), run.corpus_size(paths)
+        cov.restart()
         cov_end = cov.update(paths, run.hashes)
         print(progress_line(t, int(run.wall), per, execs, run.wall, start, end,
                             cov_end, 0, final=True), flush=True)
