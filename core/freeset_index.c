@@ -3,7 +3,8 @@
  * The free index: a tree of maxima of fixed shape over the arena (after R. P. Brent's
  * segment-tree first fit, widened). The arena is cut into leaves of SH_INDEX_LEAF granules;
  * each leaf keeps the chain of the free blocks that start in it (address ordered, through
- * their slots' link[0]) and the size of the largest of them. Above the leaves, each level
+ * their slots' link) and the size of the largest of them. Chained slots are free, whose off
+ * and size carry no tag bits (sh_internal.h): they are read as they are. Above the leaves, each level
  * keeps the maximum of every SH_INDEX_FAN entries of the level below, up to a single root:
  *
  *   level 2 (root)   [        max        ]
@@ -171,7 +172,7 @@ static uint32_t leaf_scan(const struct sh_region *r, uint32_t j)
 {
 	uint32_t m = 0;
 
-	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link[0])
+	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
 		if (NODE(r, i)->size > m)
 			m = NODE(r, i)->size;
 	return m;
@@ -184,8 +185,8 @@ static void chain_in(struct sh_region *r, uint32_t j, uint32_t i)
 	uint32_t *link = &r->fs_head[j];
 
 	while (*link != SH_NIL && NODE(r, *link)->off < s->off)
-		link = &NODE(r, *link)->link[0];
-	s->link[0] = *link;
+		link = &NODE(r, *link)->link;
+	s->link = *link;
 	*link = i;
 	if (s->size > r->fs_max[j])
 		set_leaf_max(r, j, s->size);
@@ -197,9 +198,9 @@ static void chain_out(struct sh_region *r, uint32_t j, uint32_t i, uint32_t size
 	uint32_t *link = &r->fs_head[j];
 
 	while (*link != i)
-		link = &NODE(r, *link)->link[0];
-	*link = NODE(r, i)->link[0];
-	NODE(r, i)->link[0] = SH_NIL;
+		link = &NODE(r, *link)->link;
+	*link = NODE(r, i)->link;
+	NODE(r, i)->link = SH_NIL;
 	if (size == r->fs_max[j])
 		set_leaf_max(r, j, leaf_scan(r, j));
 }
@@ -214,8 +215,7 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
 
-	s->list = SH_LIST_FREE;
-	s->link[1] = SH_NIL;
+	sh_slot_set_list(s, SH_LIST_FREE);
 	if (ends_arena(r, s))
 		r->fs_tail = i;
 	else
@@ -281,7 +281,7 @@ static uint32_t leaf_fit(const struct sh_region *r, uint32_t j, uint32_t gran)
 	uint32_t i = r->fs_head[j];
 
 	while (i != SH_NIL && NODE(r, i)->size < gran)
-		i = NODE(r, i)->link[0];
+		i = NODE(r, i)->link;
 	return i;
 }
 
@@ -342,7 +342,7 @@ static uint32_t aligned_search(const struct aligned_walk *w, uint32_t lv, uint32
 				return i;
 			continue;
 		}
-		for (uint32_t i = r->fs_head[j + k]; i != SH_NIL; i = NODE(r, i)->link[0]) {
+		for (uint32_t i = r->fs_head[j + k]; i != SH_NIL; i = NODE(r, i)->link) {
 			const struct sh_slot *s = NODE(r, i);
 			uint64_t gap = (w->first - s->off) & (w->step - 1);
 			if (s->size >= w->gran + gap && w->accept(r, i, w->ctx))
@@ -372,7 +372,7 @@ uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
 		return r->fs_tail;
 
 	while (i != SH_NIL && NODE(r, i)->off < off)
-		i = NODE(r, i)->link[0];
+		i = NODE(r, i)->link;
 	return i != SH_NIL && NODE(r, i)->off == off ? i : SH_NIL;
 }
 
@@ -390,7 +390,8 @@ uint32_t sh_fs_largest(const struct sh_region *r)
 static unsigned index_fail(const struct sh_region *r, unsigned ri, struct sh_check_report *rep,
 			   uint32_t i, const char *what)
 {
-	uintptr_t a = i < r->nslots ? r->arena + (uintptr_t)NODE(r, i)->off * SH_GRANULE : 0;
+	uintptr_t a =
+		i < r->nslots ? r->arena + (uintptr_t)sh_slot_off(NODE(r, i)) * SH_GRANULE : 0;
 
 	sh_check_fail(rep, SH_I6_INDEX, ri, i, a, what);
 	return 1;
@@ -405,13 +406,13 @@ static unsigned check_leaf(const struct sh_region *r, unsigned ri, struct sh_che
 	uint32_t prev = 0;
 
 	*m = 0;
-	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link[0]) {
+	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link) {
 		if (i >= r->nslots)
 			return index_fail(r, ri, rep, i, "free index link out of range");
 		if (++*nodes > r->nslots)
 			return index_fail(r, ri, rep, i, "free index chain has a cycle");
 		const struct sh_slot *s = NODE(r, i);
-		if (s->list != SH_LIST_FREE)
+		if (sh_slot_list(s) != SH_LIST_FREE)
 			return index_fail(r, ri, rep, i,
 					  "free index holds a slot that is not free");
 		if (leaf_of(s->off) != j)
@@ -450,7 +451,7 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 	if (t != SH_NIL) {
 		if (t >= r->nslots)
 			return index_fail(r, ri, rep, t, "free index tail out of range");
-		if (NODE(r, t)->list != SH_LIST_FREE)
+		if (sh_slot_list(NODE(r, t)) != SH_LIST_FREE)
 			return index_fail(r, ri, rep, t, "free index tail is not free");
 		if (!ends_arena(r, NODE(r, t)))
 			return index_fail(r, ri, rep, t,
@@ -484,6 +485,65 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 	}
 	*nodes = n;
 	return failures;
+}
+
+/*
+ * The free block that ends at off: free blocks neither touch nor overlap, so only the free
+ * block with the highest start below off can, and it does if it reaches off. The tail lies
+ * above every chained block; then leaf(off - 1)'s chain; failing that, the nearest earlier
+ * leaf that holds a block, found through the maxima (an entry is 0 exactly when no block
+ * starts in its range): climb while the group holds no non-zero entry before ours, then
+ * descend through the last non-zero entry of each group. An entry whose maximum cannot
+ * reach off from the end of its range ends the search early. At most two leaf chains and
+ * 2 (h - 1) groups are read.
+ */
+uint32_t sh_fs_below(const struct sh_region *r, uint32_t off)
+{
+	uint32_t t = r->fs_tail, last = SH_NIL, j, lv = 0;
+
+	if (off == 0)
+		return SH_NIL;
+	if (t != SH_NIL && NODE(r, t)->off < off)
+		return NODE(r, t)->off + NODE(r, t)->size == off ? t : SH_NIL;
+	j = leaf_of(off - 1);
+	for (uint32_t i = r->fs_head[j]; i != SH_NIL && NODE(r, i)->off < off;
+	     i = NODE(r, i)->link)
+		last = i;
+	if (last == SH_NIL) {
+		/* Up: the nearest earlier non-zero entry, at the lowest level that has one. */
+		for (;;) {
+			const uint32_t *g = group_of(r, lv, j);
+			unsigned k = j & (FAN - 1);
+			while (k > 0 && g[k - 1] == 0)
+				k--;
+			if (k > 0) {
+				j = (j & ~(uint32_t)(FAN - 1)) + k - 1;
+				break;
+			}
+			if (++lv == r->fs_nlevels)
+				return SH_NIL;
+			j >>= SH_INDEX_FAN_SHIFT;
+		}
+		/* Down through the last non-zero entries, while the maximum can reach off. */
+		for (;;) {
+			unsigned shift = SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT * lv;
+			uint64_t range_end = ((uint64_t)j + 1) << shift;
+			if ((uint64_t)r->fs_max[r->fs_level[lv] + j] + range_end <= off)
+				return SH_NIL;
+			if (lv-- == 0)
+				break;
+			const uint32_t *g =
+				r->fs_max + r->fs_level[lv] + (j << SH_INDEX_FAN_SHIFT);
+			unsigned k = FAN;
+			while (k > 1 && g[k - 1] == 0)
+				k--;
+			j = (j << SH_INDEX_FAN_SHIFT) + k - 1;
+		}
+		for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
+			last = i;
+	}
+	return last != SH_NIL && NODE(r, last)->off + NODE(r, last)->size == off ? last
+										 : SH_NIL;
 }
 
 #endif /* !SH_LINEAR */

@@ -53,9 +53,13 @@
 
 #define SH_ALL_REGIONS (~0u) /* region mask naming every region */
 
-/* Bytes of one slot, on every target: block offset and size, address neighbours, two links
- * and the list tag (uint32_t each). */
-#define SH_SLOT_BYTES 28u
+/* Bytes of one slot, on every target: block offset and size (their top bits tell the slot's
+ * list) and one link, uint32_t each; the SH_LINEAR build adds the free list's back link. */
+#if defined(SH_LINEAR) && SH_LINEAR
+#define SH_SLOT_BYTES 16u
+#else
+#define SH_SLOT_BYTES 12u
+#endif
 /* Most slots one region can have. */
 #define SH_MAX_SLOTS 0xffffffu
 
@@ -104,7 +108,6 @@ struct sh_region {
 	uint32_t nbuckets;  /* hash buckets, a power of two */
 	uint32_t spare;	    /* head of the spare slot list */
 	uint32_t free_root; /* free list head when SH_LINEAR */
-	uint32_t first;	    /* slot of the block at arena offset 0 */
 	uint32_t nspare;    /* counters kept by every operation, checked by sh_check (I7) */
 	uint32_t nfree;
 	uint32_t nlive;
