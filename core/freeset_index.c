@@ -487,19 +487,90 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 	return failures;
 }
 
+/* 1 + the position of the last non-zero entry among g[0 .. k), 0 if they are all zero. */
+static unsigned last_nonzero(const uint32_t *g, unsigned k)
+{
+	if (k > 0 && g[k - 1] != 0) /* the usual case: the entry just before */
+		return k;
+#if defined(__SSE2__)
+	const __m128i *v = (const __m128i *)(const void *)g;
+	__m128i z = _mm_setzero_si128();
+	unsigned zero = 0;
+
+	for (unsigned q = 0; q < FAN / 4; q++)
+		zero |= (unsigned)_mm_movemask_ps(
+				_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_loadu_si128(v + q), z)))
+			<< (4 * q);
+	unsigned live = ~zero & ((1u << k) - 1);
+	return live ? 32u - (unsigned)__builtin_clz(live) : 0;
+#else
+	while (k > 0 && g[k - 1] == 0)
+		k--;
+	return k;
+#endif
+}
+
+/* Whether entry j of level lv cannot hold the block below off: even its largest block, started
+ * at the range's last granule, would end before off. */
+static bool falls_short(const struct sh_region *r, uint32_t lv, uint32_t j, uint32_t off)
+{
+	unsigned shift = SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT * lv;
+
+	return (uint64_t)r->fs_max[r->fs_level[lv] + j] + (((uint64_t)j + 1) << shift) <= off;
+}
+
+/* The last block of leaf j's chain. */
+static uint32_t leaf_last(const struct sh_region *r, uint32_t j)
+{
+	uint32_t last = SH_NIL;
+
+	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
+		last = i;
+	return last;
+}
+
+/* sh_fs_below past leaf j (= leaf(off - 1), which starts no block below off) and the leaf
+ * before it: the nearest earlier leaf that holds a block, found through the maxima (an entry
+ * is 0 exactly when no block starts in its range). Climb while the group holds no non-zero
+ * entry before ours, then descend through the last non-zero entry of each group; an entry
+ * that falls short of off ends the search. */
+static uint32_t below_far(const struct sh_region *r, uint32_t off, uint32_t j)
+{
+	uint32_t lv = 0;
+
+	/* No chained block at all (the heap is live up to the tail): nothing below. */
+	if (r->fs_max[r->fs_level[r->fs_nlevels - 1]] == 0)
+		return SH_NIL;
+	for (;;) {
+		unsigned k = last_nonzero(group_of(r, lv, j), j & (FAN - 1));
+		if (k > 0) {
+			j = (j & ~(uint32_t)(FAN - 1)) + k - 1;
+			break;
+		}
+		if (++lv == r->fs_nlevels)
+			return SH_NIL;
+		j >>= SH_INDEX_FAN_SHIFT;
+	}
+	for (;;) {
+		if (falls_short(r, lv, j, off))
+			return SH_NIL;
+		if (lv-- == 0)
+			break;
+		j <<= SH_INDEX_FAN_SHIFT;
+		j += last_nonzero(r->fs_max + r->fs_level[lv] + j, FAN) - 1;
+	}
+	return leaf_last(r, j);
+}
+
 /*
  * The free block that ends at off: free blocks neither touch nor overlap, so only the free
  * block with the highest start below off can, and it does if it reaches off. The tail lies
- * above every chained block; then leaf(off - 1)'s chain; failing that, the nearest earlier
- * leaf that holds a block, found through the maxima (an entry is 0 exactly when no block
- * starts in its range): climb while the group holds no non-zero entry before ours, then
- * descend through the last non-zero entry of each group. An entry whose maximum cannot
- * reach off from the end of its range ends the search early. At most two leaf chains and
- * 2 (h - 1) groups are read.
+ * above every chained block; then leaf(off - 1)'s chain, then the leaf before it, then
+ * below_far. At most two leaf chains and 2 (h - 1) groups of maxima are read.
  */
 uint32_t sh_fs_below(const struct sh_region *r, uint32_t off)
 {
-	uint32_t t = r->fs_tail, last = SH_NIL, j, lv = 0;
+	uint32_t t = r->fs_tail, last = SH_NIL, j;
 
 	if (off == 0)
 		return SH_NIL;
@@ -510,40 +581,12 @@ uint32_t sh_fs_below(const struct sh_region *r, uint32_t off)
 	     i = NODE(r, i)->link)
 		last = i;
 	if (last == SH_NIL) {
-		/* Up: the nearest earlier non-zero entry, at the lowest level that has one. */
-		for (;;) {
-			const uint32_t *g = group_of(r, lv, j);
-			unsigned k = j & (FAN - 1);
-			while (k > 0 && g[k - 1] == 0)
-				k--;
-			if (k > 0) {
-				j = (j & ~(uint32_t)(FAN - 1)) + k - 1;
-				break;
-			}
-			if (++lv == r->fs_nlevels)
-				return SH_NIL;
-			j >>= SH_INDEX_FAN_SHIFT;
-		}
-		/* Down through the last non-zero entries, while the maximum can reach off. */
-		for (;;) {
-			unsigned shift = SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT * lv;
-			uint64_t range_end = ((uint64_t)j + 1) << shift;
-			if ((uint64_t)r->fs_max[r->fs_level[lv] + j] + range_end <= off)
-				return SH_NIL;
-			if (lv-- == 0)
-				break;
-			const uint32_t *g =
-				r->fs_max + r->fs_level[lv] + (j << SH_INDEX_FAN_SHIFT);
-			unsigned k = FAN;
-			while (k > 1 && g[k - 1] == 0)
-				k--;
-			j = (j << SH_INDEX_FAN_SHIFT) + k - 1;
-		}
-		for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
-			last = i;
+		if ((j & (FAN - 1)) == 0 || r->fs_max[j - 1] == 0)
+			last = below_far(r, off, j);
+		else if (!falls_short(r, 0, j - 1, off))
+			last = leaf_last(r, j - 1);
 	}
-	return last != SH_NIL && NODE(r, last)->off + NODE(r, last)->size == off ? last
-										 : SH_NIL;
+	return last != SH_NIL && NODE(r, last)->off + NODE(r, last)->size == off ? last : SH_NIL;
 }
 
 #endif /* !SH_LINEAR */

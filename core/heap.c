@@ -179,6 +179,7 @@ static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslo
 	struct sh_slot *s = slot(r, 0);
 	s->off = 0;
 	s->size = r->ngran;
+	r->last_freed = SH_NIL;
 	sh_fs_init(r, r->buckets + r->nbuckets);
 	sh_fs_insert(r, 0);
 	r->nfree = 1;
@@ -381,7 +382,7 @@ struct align_fit {
 static bool accept_aligned(const struct sh_region *r, uint32_t i, void *ctx)
 {
 	struct align_fit *c = ctx;
-	const struct sh_slot *f = slot(r, i); /* free: off and size carry no tag */
+	const struct sh_slot *f = slot(r, i);
 
 	c->at = aligned_start(r, f, c->align, c->gran);
 	return c->at != UINT32_MAX && (c->at == f->off || r->spare != SH_NIL);
@@ -456,7 +457,12 @@ static void release(struct sh_region *r, uint32_t bi)
 	 * that cost. */
 	sh_fs_neighbours(r, off, off + size, &lo, &hi);
 #else
-	lo = sh_fs_below(r, off);
+	/* Blocks freed in address order each merge with the free block the one before left:
+	 * a free-tagged slot that ends at off is the block below (free blocks never overlap). */
+	lo = r->last_freed;
+	if (lo >= r->nslots || sh_slot_list(slot(r, lo)) != SH_LIST_FREE ||
+	    sh_end_of(slot(r, lo)) != off)
+		lo = sh_fs_below(r, off);
 	hi = free_above(r, b);
 #endif
 
@@ -478,6 +484,7 @@ static void release(struct sh_region *r, uint32_t bi)
 			r->nfree--;
 		}
 		sh_fs_update(r, lo, l->off, old_size);
+		r->last_freed = lo;
 	} else if (hi != SH_NIL) {
 		struct sh_slot *u = slot(r, hi);
 		uint32_t old_off = u->off, old_size = u->size;
@@ -485,10 +492,12 @@ static void release(struct sh_region *r, uint32_t bi)
 		u->size += size;
 		spare_give(r, bi);
 		sh_fs_update(r, hi, old_off, old_size);
+		r->last_freed = hi;
 	} else {
 		sh_slot_set_list(b, SH_LIST_FREE);
 		sh_fs_insert(r, bi);
 		r->nfree++;
+		r->last_freed = bi;
 	}
 }
 

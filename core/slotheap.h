@@ -108,6 +108,7 @@ struct sh_region {
 	uint32_t nbuckets;  /* hash buckets, a power of two */
 	uint32_t spare;	    /* head of the spare slot list */
 	uint32_t free_root; /* free list head when SH_LINEAR */
+	uint32_t last_freed; /* slot of the free block the last free left (a hint, checked) */
 	uint32_t nspare;    /* counters kept by every operation, checked by sh_check (I7) */
 	uint32_t nfree;
 	uint32_t nlive;
