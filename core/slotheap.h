@@ -48,7 +48,9 @@
 #define SH_DEFAULT_HEAP_SIZE (8u << 20) /* heap footprint used by the boot helper by default */
 #endif
 #ifndef SH_SLOTS_PER_BUCKET
-#define SH_SLOTS_PER_BUCKET 2 /* hash load: buckets = next power of two >= nslots / this */
+/* Hash load: buckets = next power of two >= nslots / this. Only live blocks are hashed: with two
+ * slots per live block a bucket holds at most two on average (docs/PERFORMANCE.md). */
+#define SH_SLOTS_PER_BUCKET 4
 #endif
 
 #define SH_ALL_REGIONS (~0u) /* region mask naming every region */
@@ -100,16 +102,16 @@ typedef void (*sh_error_hook)(void *ctx, int code, const void *ptr);
 
 /* One region. The fields are the allocator's own: read them through sh_region_info(). */
 struct sh_region {
-	uintptr_t base;	    /* region start: slot array, then buckets */
-	uintptr_t end;	    /* region end (exclusive), 0 if at the top of the address space */
-	uintptr_t arena;    /* first arena byte, SH_GRANULE aligned */
-	uint32_t ngran;	    /* arena size in granules */
-	uint32_t nslots;    /* slots in the slot array */
-	uint32_t nbuckets;  /* hash buckets, a power of two */
-	uint32_t spare;	    /* head of the spare slot list */
-	uint32_t free_root; /* free list head when SH_LINEAR */
+	uintptr_t base;	     /* region start: slot array, then buckets */
+	uintptr_t end;	     /* region end (exclusive), 0 if at the top of the address space */
+	uintptr_t arena;     /* first arena byte, SH_GRANULE aligned */
+	uint32_t ngran;	     /* arena size in granules */
+	uint32_t nslots;     /* slots in the slot array */
+	uint32_t nbuckets;   /* hash buckets, a power of two */
+	uint32_t spare;	     /* head of the spare slot list */
+	uint32_t free_root;  /* free list head when SH_LINEAR */
 	uint32_t last_freed; /* slot of the free block the last free left (a hint, checked) */
-	uint32_t nspare;    /* counters kept by every operation, checked by sh_check (I7) */
+	uint32_t nspare;     /* counters kept by every operation, checked by sh_check (I7) */
 	uint32_t nfree;
 	uint32_t nlive;
 	uint32_t free_gran;
