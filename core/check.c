@@ -196,7 +196,7 @@ static uint32_t live_at(const struct region_check *c, uint32_t off)
 	return SH_NIL;
 }
 
-/* I1 and I3 by the address walk (see the top of the file); I2 for blocks it cannot meet. */
+/* I1 and I3 by the address walk (see the top of the file). */
 static bool check_tiling(struct region_check *c)
 {
 	const struct sh_region *r = c->r;

@@ -227,8 +227,9 @@ struct sh_block_info {
 };
 
 /* Calls fn for every block of every region, regions in index order, blocks in address order;
- * stops early when fn returns non-zero and returns that value, else 0. O(blocks). fn must not
- * change the heap. */
+ * stops early when fn returns non-zero and returns that value, else 0. Each block is looked up
+ * where the one below it ends, in the hash and the free index: O(blocks) expected, O(blocks x
+ * free blocks) with SH_LINEAR. fn must not change the heap. */
 int sh_walk(const struct sh_heap *h, int (*fn)(const struct sh_block_info *b, void *ctx),
 	    void *ctx);
 
@@ -266,7 +267,9 @@ struct sh_check_report {
 /* Walks every region and verifies invariants I1-I7 without trusting any link: every walk is
  * bounded, so a corrupted heap cannot make it loop or read outside the slot arrays. Returns 0
  * if all hold, else SH_ECORRUPT with the first failure in *r (r may be NULL). Always
- * compiled; O(slots + buckets + index entries) per region, no recursion. */
+ * compiled; O(slots + buckets + index entries) per region plus a hash and an index look-up
+ * per block for the walk by address (with SH_LINEAR each of those walks the free list), no
+ * recursion. */
 int sh_check(const struct sh_heap *h, struct sh_check_report *r);
 
 /* Name of an error code or invariant, for messages ("SH_EBADPTR", "I3 consolidation").

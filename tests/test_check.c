@@ -1056,6 +1056,72 @@ static void test_i6_list_links_do_not_crash(void **state)
 }
 #endif
 
+/* ---- Neighbour look-ups ---------------------------------------------------------------- */
+
+#if !SH_LINEAR
+/* The free slot ending at off, or starting at it, found by scanning every slot. */
+static uint32_t scan_free(const struct sh_region *r, uint32_t off, bool ending)
+{
+	for (uint32_t i = 0; i < r->nslots; i++) {
+		const struct sh_slot *s = &r->slots[i];
+		if (sh_slot_list(s) == SH_LIST_FREE && (ending ? sh_end_of(s) : s->off) == off)
+			return i;
+	}
+	return SH_NIL;
+}
+
+/* sh_fs_below and sh_fs_find, which free and realloc use instead of address links, agree with
+ * a scan of every slot at each block's start, one granule into it and at its end, over a churn
+ * of small and large blocks in a three-level index (blocks of up to 300 granules reach across
+ * leaves and groups of leaves). */
+static void test_neighbour_lookups_match_scan(void **state)
+{
+	struct sh_heap h;
+	void *live[96];
+	unsigned n = 0;
+	uint32_t x = 2026;
+
+	(void)state;
+	th_reset();
+	th_init(&h);
+	th_add(&h, 0, TH_MAX_GRAN, 192);
+	const struct sh_region *r = reg(&h, 0);
+	assert_int_equal(r->fs_nlevels, 3);
+	for (unsigned step = 0; step < 1500; step++) {
+		x = x * 1103515245u + 12345u;
+		size_t sz = (x >> 8) % 4 ? (x >> 12) % (16 * GRAN) : (x >> 12) % (300 * GRAN);
+		if ((x >> 4) % 5 < 3 && n < 96) {
+			void *p = T_MALLOC(&h, sz);
+			if (p)
+				live[n++] = p;
+		} else if (n > 0) {
+			unsigned k = (x >> 16) % n;
+			assert_int_equal(T_FREE(&h, live[k]), 0);
+			live[k] = live[--n];
+		}
+		for (uint32_t i = 0; i < r->nslots; i++) {
+			const struct sh_slot *s = &r->slots[i];
+			if (sh_slot_list(s) == SH_LIST_SPARE)
+				continue;
+			uint32_t at[3] = {sh_slot_off(s), sh_slot_off(s) + 1, sh_end_of(s)};
+			for (unsigned k = 0; k < 3; k++) {
+				if (at[k] > r->ngran)
+					continue;
+				assert_int_equal(sh_fs_below(r, at[k]),
+						 scan_free(r, at[k], true));
+				if (at[k] < r->ngran)
+					assert_int_equal(sh_fs_find(r, at[k]),
+							 scan_free(r, at[k], false));
+			}
+		}
+	}
+	while (n > 0)
+		assert_int_equal(T_FREE(&h, live[--n]), 0);
+	assert_int_equal(sh_fs_below(r, r->ngran), r->fs_tail);
+	assert_int_equal(sh_fs_below(r, 0), SH_NIL);
+}
+#endif
+
 /* ---- I7 statistics --------------------------------------------------------------------- */
 
 /* Each counter off by one either way, with everything else intact. */
@@ -1212,6 +1278,9 @@ int main(void)
 #else
 		cmocka_unit_test(test_i6_list_order_wrong),
 		cmocka_unit_test(test_i6_list_links_do_not_crash),
+#endif
+#if !SH_LINEAR
+		cmocka_unit_test(test_neighbour_lookups_match_scan),
 #endif
 		cmocka_unit_test(test_i7_spare_count_drift),
 		cmocka_unit_test(test_i7_free_count_drift),
