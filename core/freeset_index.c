@@ -586,7 +586,8 @@ uint32_t sh_fs_below(const struct sh_region *r, uint32_t off)
 		else if (!falls_short(r, 0, j - 1, off))
 			last = leaf_last(r, j - 1);
 	}
-	return last != SH_NIL && NODE(r, last)->off + NODE(r, last)->size == off ? last : SH_NIL;
+	return last != SH_NIL && NODE(r, last)->off + NODE(r, last)->size == off ? last
+										 : SH_NIL;
 }
 
 #endif /* !SH_LINEAR */
