@@ -152,8 +152,8 @@ void sh_fs_neighbours(const struct sh_region *r, uint32_t off, uint32_t end, uin
 /* Free block starting exactly at granule offset off (off < r->ngran), or SH_NIL. */
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off);
 #if !SH_LINEAR
-/* Free block ending exactly at granule offset off (off <= r->ngran), or SH_NIL: free's and
- * realloc's neighbour below, found through the index (no slot links its neighbours). */
+/* Free block ending exactly at granule offset off (off <= r->ngran), or SH_NIL: the neighbour
+ * below a block being freed, found through the index (no slot links its neighbours). */
 uint32_t sh_fs_below(const struct sh_region *r, uint32_t off);
 #endif
 uint32_t sh_fs_largest(const struct sh_region *r);

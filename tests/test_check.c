@@ -420,6 +420,54 @@ static void test_i1_arena_not_covered(void **state)
 	EXPECT_CORRUPT_AT(&h, SH_I1_TILING, 0, top);
 }
 
+/* The live block at the arena's start moved up one granule (hash and counters follow): nothing
+ * starts the arena. */
+static void test_i1_nothing_at_arena_start(void **state)
+{
+	struct sh_heap h;
+	unsigned char *a = two_live(&h);
+	struct sh_region *r = reg(&h, 0);
+	uint32_t s0 = slot_of(&h, 0, AT(a, 0));
+	struct sh_check_report rep;
+
+	(void)state;
+	hash_unlink(r, s0);
+	sh_slot_set_off(&r->slots[s0], 1);
+	sh_slot_set_size(&r->slots[s0], 1);
+	hash_push(r, s0, sh_bucket_of(r, 1));
+	r->live_gran -= 1;
+	EXPECT_CORRUPT(&h, SH_I1_TILING, 0);
+	assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
+	assert_string_equal(rep.what, "no block starts the arena");
+}
+
+/* sh_walk goes by address too; on a heap whose blocks do not tile it stops, within nslots
+ * steps, instead of looping or reading past the slots. */
+static int count_block(const struct sh_block_info *b, void *ctx)
+{
+	(void)b;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static void test_walk_stops_on_broken_tiling(void **state)
+{
+	struct sh_heap h;
+	unsigned char *a = two_live(&h);
+	struct sh_region *r = reg(&h, 0);
+	uint32_t s0 = slot_of(&h, 0, AT(a, 0));
+	unsigned n = 0;
+
+	(void)state;
+	sh_slot_set_size(&r->slots[s0], 1); /* nothing starts at granule 1 */
+	assert_int_equal(sh_walk(&h, count_block, &n), 0);
+	assert_int_equal(n, 1);
+	sh_slot_set_size(&r->slots[s0], 0); /* the walk would stay at granule 0 */
+	n = 0;
+	assert_int_equal(sh_walk(&h, count_block, &n), 0);
+	assert_int_equal(n, r->nslots);
+}
+
 /* A block that starts inside another is stepped over by the address walk: the walk then meets
  * fewer blocks than the slots describe. */
 static void test_i1_block_inside_another(void **state)
@@ -1247,6 +1295,8 @@ int main(void)
 		cmocka_unit_test(test_i1_gap),
 		cmocka_unit_test(test_i1_block_past_arena_end),
 		cmocka_unit_test(test_i1_arena_not_covered),
+		cmocka_unit_test(test_i1_nothing_at_arena_start),
+		cmocka_unit_test(test_walk_stops_on_broken_tiling),
 		cmocka_unit_test(test_i1_block_inside_another),
 		cmocka_unit_test(test_i1_live_and_free_start_together),
 		cmocka_unit_test(test_i1_regions_overlap),
