@@ -4,8 +4,7 @@
  * the result contract of sh_boot_init: loader data kept clear, the caller's exclusions and
  * the static region kept clear together, options from the command line, one code family.
  *
- * Physical memory is a host buffer: physical [0, PHYS) maps onto phys[] by a translation
- * hook that refuses anything outside it, so a read the calls should not make fails loudly.
+ * Physical memory is the fake of tests/bootphys.h.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -15,23 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "memmap.h"
-#include "memmap_util.h"
+#include "bootphys.h"
 #include "place_ref.h"
-
-#define PHYS 0x40000u
-static uint8_t phys[PHYS] __attribute__((aligned(4096)));
-static unsigned outside; /* translations asked for outside phys[] */
-
-static void *to_phys(void *ctx, uint64_t a, uint64_t size)
-{
-	(void)ctx;
-	if (size == 0 || a >= PHYS || size > PHYS - a) {
-		outside++;
-		return NULL;
-	}
-	return phys + a;
-}
 
 static struct sh_heap h;
 static struct sh_mem_range ranges[32];
@@ -44,25 +28,6 @@ static void config(struct sh_boot_config *cfg, const struct sh_mem_range *image)
 	cfg->nslots = 8;
 	cfg->excl = image;
 	cfg->nexcl = image != NULL;
-}
-
-/* RAM [0x1000, PHYS) as a multiboot v1 mmap buffer at phys+at; returns its length. */
-static uint32_t put_mb1_mmap(uint32_t at)
-{
-	struct sh_mem_range ram = {0x1000, PHYS, SH_MEM_RAM};
-	struct sh_memmap m = {&ram, 1, 1, 1};
-	size_t len;
-
-	assert_int_equal(sh_memmap_emit(SH_FMT_MB1, &m, phys + at, PHYS - at, &len), SH_MM_OK);
-	return (uint32_t)len;
-}
-
-static bool loader_has(const struct sh_boot_result *res, uint64_t start, uint64_t end)
-{
-	for (size_t i = 0; i < res->nloader; i++)
-		if (res->loader[i].start == start && res->loader[i].end == end)
-			return true;
-	return false;
 }
 
 /* A multiboot v1 boot as QEMU hands it over: info, command line, mmap, two modules. */

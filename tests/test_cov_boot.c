@@ -6,9 +6,7 @@
  * translations, command lines and tags at their limits, modules that are empty, loader data
  * at the top of RAM, no fit, and a coreboot table without RAM.
  *
- * Physical memory is a host buffer: physical [0, PHYS) maps onto phys[] through a hook that
- * refuses anything outside it and, when split is set, any range that straddles split (as a
- * hook mapping memory in separate windows would).
+ * Physical memory is the fake of tests/bootphys.h.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -18,24 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "memmap.h"
-#include "memmap_util.h"
-
-#define PHYS 0x40000u
-static uint8_t phys[PHYS] __attribute__((aligned(4096)));
-static unsigned outside; /* translations refused */
-static uint64_t split;	 /* nonzero: ranges straddling this address are refused */
-
-static void *to_phys(void *ctx, uint64_t a, uint64_t size)
-{
-	(void)ctx;
-	if (size == 0 || a >= PHYS || size > PHYS - a ||
-	    (split != 0 && a < split && a + size > split)) {
-		outside++;
-		return NULL;
-	}
-	return phys + a;
-}
+#include "bootphys.h"
 
 static struct sh_heap h;
 static struct sh_mem_range ranges[32];
@@ -50,28 +31,9 @@ static void config(struct sh_boot_config *cfg)
 	outside = 0;
 }
 
-static bool loader_has(const struct sh_boot_result *res, uint64_t start, uint64_t end)
-{
-	for (size_t i = 0; i < res->nloader; i++)
-		if (res->loader[i].start == start && res->loader[i].end == end)
-			return true;
-	return false;
-}
-
 static bool overlaps(const struct sh_placement *p, uint64_t start, uint64_t end)
 {
 	return p->start < end && start < p->end;
-}
-
-/* RAM [0x1000, PHYS) as a multiboot v1 mmap buffer at phys+at; returns its length. */
-static uint32_t put_mb1_mmap(uint32_t at)
-{
-	struct sh_mem_range ram = {0x1000, PHYS, SH_MEM_RAM};
-	struct sh_memmap m = {&ram, 1, 1, 1};
-	size_t len;
-
-	assert_int_equal(sh_memmap_emit(SH_FMT_MB1, &m, phys + at, PHYS - at, &len), SH_MM_OK);
-	return (uint32_t)len;
 }
 
 /* A multiboot v1 information structure at 0x1000 with an mmap at 0x1200 (RAM [0x1000,
