@@ -1392,9 +1392,25 @@ static void unpoison_used(const struct diffheap *d, size_t lo, size_t hi)
 	unpoison((uintptr_t)d->pool + hi, d->pool_bytes - hi);
 }
 
+void dh_meta_poison(const struct diffheap *d, bool poisoned)
+{
+	for (unsigned i = 0; i < d->nregions; i++) {
+		uintptr_t base = (uintptr_t)d->ri[i].base;
+		size_t n = (size_t)((uintptr_t)d->ri[i].arena - base);
+
+		if (poisoned)
+			poison(base, n);
+		else
+			unpoison(base, n);
+	}
+}
+
+/* Free blocks and metadata, as core leaves them. */
 static void poison_free_blocks(const struct diffheap *d)
 {
 	struct sh_block_info b;
+
+	dh_meta_poison(d, true);
 
 	for (size_t i = 0; shref_block(d->model, i, &b) == 0; i++) {
 		if (!b.live)

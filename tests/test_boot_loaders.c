@@ -35,7 +35,7 @@ static uint32_t put_mb1(uint32_t flags, const char *cmdline)
 {
 	uint8_t *info = phys + 0x1000;
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	le32(info, flags);
 	le32(info + 4, 639);  /* mem_lower KiB */
 	le32(info + 8, 4096); /* mem_upper: 4 MiB above 1 MiB */
@@ -242,7 +242,7 @@ static void test_mb2(void **state)
 	uint8_t *p = phys + 0x2000;
 	(void)state;
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	const char *cl = "slotheap.size=0x3000";
 	le32(p + off, 1);
 	le32(p + off + 4, (uint32_t)(8 + strlen(cl) + 1));
@@ -293,7 +293,7 @@ static void test_coreboot(void **state)
 	size_t len;
 	(void)state;
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	assert_int_equal(sh_memmap_emit(SH_FMT_CBIMAGE, &m, phys, PHYS, &len), SH_MM_OK);
 	config(&cfg, NULL);
 	cfg.tables_end = PHYS;
@@ -308,7 +308,7 @@ static void test_coreboot(void **state)
 	assert_int_equal(map.n, 2);
 	assert_true(res.place.end == PHYS);
 	/* no table: the search's reason */
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	assert_int_equal(sh_boot_coreboot(&h, &cfg, &map, &res), SH_MM_ENOTFOUND);
 	assert_int_equal(res.extended_error, SH_MM_ENOTFOUND);
 	/* memory the hook cannot give */
@@ -454,7 +454,7 @@ static void test_mb1_generated(void **state)
 		struct sh_memmap map;
 		char cl[64];
 
-		memset(phys, 0, sizeof(phys));
+		phys_clear();
 		l.next = (uint32_t)rnd_below(&l.seed, PHYS / 2);
 		lay_map(&l);
 		uint32_t info = lay_take(&l, SH_MB1_INFO_BYTES, 4);
@@ -523,7 +523,7 @@ static void test_mb2_generated(void **state)
 		struct sh_mem_range image = {0, 0, SH_MEM_RESERVED};
 		char cl[64];
 
-		memset(phys, 0, sizeof(phys));
+		phys_clear();
 		l.next = (uint32_t)rnd_below(&l.seed, PHYS / 2);
 		lay_map(&l);
 		uint32_t info = lay_take(&l, 1024, 8);

@@ -42,7 +42,7 @@ static uint32_t put_mb1(uint32_t flags, const char *cmdline)
 {
 	uint8_t *info = phys + 0x1000;
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	le32(info, flags);
 	strcpy((char *)phys + 0x1100, cmdline);
 	le32(info + 16, 0x1100);
@@ -338,7 +338,7 @@ static void test_mb2_tags(void **state)
 	/* a command line without NUL that fills its tag, a short module tag (ignored), an
 	 * empty and a reversed module (not kept clear), then the memory map, and no end tag:
 	 * the walk stops at total_size */
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	off = mb2_tag(8, 1, 8 + 16, "slotheap.slots=9", 16);
 	le32(mod, 0x30000);
 	le32(mod + 4, 0x31000);
@@ -362,7 +362,7 @@ static void test_mb2_tags(void **state)
 	assert_true(res.place.end == PHYS);
 
 	/* fewer than 8 bytes left after the last tag: the walk ends at total_size */
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	off = mb2_mmap(8);
 	mb2_total(off + 7);
 	assert_int_equal(sh_mb2_parse_info(phys + 0x2000, off + 7, &map), SH_MM_OK);
@@ -374,7 +374,7 @@ static void test_mb2_tags(void **state)
 
 	/* a last tag whose padding would run past total_size: the walk stops there, and
 	 * sh_mb2_parse_info names what is missing */
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	mb2_tag(8, 1, 8 + 17, "slotheap.slots=11", 17);
 	mb2_total(8 + 8 + 17);
 	int want = sh_mb2_parse_info(phys + 0x2000, 8 + 8 + 17, &map);
@@ -394,7 +394,7 @@ static void test_mb2_tags(void **state)
 		{0, 8, SH_MM_ENOMEMTAG},	      /* the end tag before any map */
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		memset(phys, 0, sizeof(phys));
+		phys_clear();
 		off = mb2_tag(8, bad[k].type, bad[k].size, NULL, 0);
 		off = mb2_mmap(16);
 		mb2_total(off);
@@ -478,7 +478,7 @@ static void test_coreboot_edges(void **state)
 	cfg.tables_end = PHYS;
 	sh_memmap_init(&map, ranges, 32);
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	size_t len = cb_table(phys + 0x500, ram, 2);
 	assert_int_equal(sh_boot_coreboot(&h, &cfg, &map, &res), SH_MM_OK);
 	assert_int_equal(res.nloader, 1);
@@ -487,7 +487,7 @@ static void test_coreboot_edges(void **state)
 	assert_true(res.place.end == PHYS);
 	assert_false(overlaps(&res.place, 0x500, 0x500 + len));
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	len = cb_table(phys + 0x500, none, 1);
 	assert_int_equal(sh_boot_coreboot(&h, &cfg, &map, &res), SH_MM_ENORAM);
 	assert_int_equal(res.extended_error, SH_MM_ENORAM);
