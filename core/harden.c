@@ -122,6 +122,8 @@ void sh_hd_region(struct sh_region *r)
 	size_t n = (size_t)r->ngran * G;
 
 #if SH_HARDEN
+	/* The region is the heap's now, whatever its poisoning was before. */
+	asan_unpoison(r->arena, n);
 	sh_memset((void *)r->arena, SH_POISON_BYTE, n);
 #endif
 	asan_poison(r->base, r->arena - r->base);

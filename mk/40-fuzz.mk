@@ -199,7 +199,9 @@ HELP += "  (CORE_DIR=dir builds fuzz targets, replay and sh-trace from another c
 
 .PHONY: seeds
 seeds: $(SH_TRACE)
-	@SH_TRACE=$(SH_TRACE) bash scripts/make-seeds.sh
+	@$(MAKE) --no-print-directory sh-trace HARDEN=1
+	@SH_TRACE=$(SH_TRACE) SH_TRACE_HARDEN=$(O)/fuzz/$(subst /,_,$(patsubst %/,%,$(CORE_DIR)))-harden/sh-trace \
+		bash scripts/make-seeds.sh
 HELP += "  seeds               regenerate corpus/<target>/seed-* from fuzz/seeds/<target>/*.trace"
 
 # tests/test_opdecode.c pins the fuzz input formats; it links the decoders (and the engine,
