@@ -1556,6 +1556,11 @@ static void unpoison_used(const struct diffheap *d, size_t lo, size_t hi)
 	unpoison((uintptr_t)d->pool + hi, d->pool_bytes - hi);
 }
 
+void dh_unpoison(void *p, size_t n)
+{
+	unpoison((uintptr_t)p, n);
+}
+
 void dh_meta_poison(const struct diffheap *d, bool poisoned)
 {
 	for (unsigned i = 0; i < d->nregions; i++) {

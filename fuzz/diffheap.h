@@ -108,6 +108,9 @@ int dh_finish(struct diffheap *d);
  * core/harden.h): a reader of it unpoisons it first (poisoned false) and poisons it again
  * after (true). A no-op without ASan. */
 void dh_meta_poison(const struct diffheap *d, bool poisoned);
+/* Memory a heap built outside the engine was given (and is now abandoned): unpoisons it, as its
+ * owner must before using it again. A no-op without ASan. */
+void dh_unpoison(void *p, size_t n);
 
 /* Prints regions, blocks of core and model, statistics and slot use. */
 void dh_dump(struct diffheap *d, FILE *f);

@@ -1,6 +1,6 @@
 # core/ builds that prove it is freestanding: -ffreestanding -nostdlib, 32 and 64 bits, gcc and
-# clang, SH_LINEAR on and off, SH_HARDEN on. The objects are linked into one relocatable object whose only
-# undefined symbols must be none: core/ calls nothing outside itself. The object folder starts
+# clang, SH_LINEAR on and off, SH_HARDEN on. The objects are linked into one relocatable object
+# whose only undefined symbols must be none: core/ calls nothing outside itself. The object folder starts
 # empty, so an object of a source that has since gone is never linked in.
 FREESTANDING := -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -O2
 FS_CONFIGS := gcc-64 gcc-32 clang-64 clang-32 gcc-64-linear clang-32-linear gcc-32-harden \
