@@ -56,6 +56,14 @@ check-replay-harden:
 	@echo "replay against the SH_HARDEN build"
 	@$(MAKE) --no-print-directory replay HARDEN=1
 
+# What make mutation's sub-makes build for these steps (mk/50-bugs.mk, scripts/mutation.py).
+BUGS_BUILD_check-unit-harden := $(HARDEN_UNIT_BINS) \
+	$(patsubst %,$(O)/clang/harden/tests/%.o,$(HARDEN_UNIT))
+BUGS_BUILD_check-replay-harden := bugs-build-replay-harden
+.PHONY: bugs-build-replay-harden
+bugs-build-replay-harden:
+	@$(MAKE) --no-print-directory fuzz-build-replay HARDEN=1
+
 CHECK_STEPS += check-unit-harden check-replay-harden
 HELP += "  check-unit-harden   tests/test_harden.c against the SH_HARDEN=1 build (caller-bug reports)"
 HELP += "  check-replay-harden every corpus input against the SH_HARDEN build (HARDEN=1 works for fuzz, replay)"
