@@ -22,8 +22,10 @@
 
 #if SH_ASAN
 /* The two calls of the ASan runtime (its interface header is a host header; core/ includes
- * none). */
+ * none). Their names are the runtime's, reserved ones. */
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 void __asan_poison_memory_region(void const volatile *addr, size_t size);
+/* NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 
 static void asan_poison(uintptr_t a, size_t n)
