@@ -39,10 +39,9 @@
 
 #define SH_HD_ACTIVE (SH_HARDEN || SH_ASAN)
 
+#if SH_HD_ACTIVE
 /* For harden.c: the region and slot of the live block starting at p (heap.c). */
 bool sh_find_live_slot(const struct sh_heap *h, const void *p, unsigned *ri, uint32_t *si);
-
-#if SH_HD_ACTIVE
 /* Region r was just formatted: fill its arena with SH_POISON_BYTE, poison metadata and arena. */
 void sh_hd_region(struct sh_region *r);
 /* p (NULL or a block just made live by malloc, memalign or a moving realloc) is handed out

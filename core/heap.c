@@ -482,10 +482,12 @@ static int find_live(const struct sh_heap *h, const void *p, unsigned *ri, uint3
 	return SH_EFOREIGN;
 }
 
+#if SH_HD_ACTIVE
 bool sh_find_live_slot(const struct sh_heap *h, const void *p, unsigned *ri, uint32_t *si)
 {
 	return find_live(h, p, ri, si) == SH_OK;
 }
+#endif
 
 /* Rule 5: live block bi becomes free and merges with its free neighbours. */
 static void release(struct sh_region *r, uint32_t bi)
