@@ -254,7 +254,5 @@ int sh_check(const struct sh_heap *h, struct sh_check_report *r)
 			}
 		failures += check_region(g, i, r);
 	}
-	if (failures)
-		return SH_ECORRUPT;
-	return sh_hd_check(h, r) ? SH_EOVERRUN : SH_OK;
+	return failures ? SH_ECORRUPT : sh_hd_check(h, r);
 }

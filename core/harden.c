@@ -213,7 +213,7 @@ void sh_hd_resized(struct sh_heap *h, unsigned ri, uint32_t bi, uint32_t old_gra
 }
 
 #if SH_HARDEN
-unsigned sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep)
+int sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep)
 {
 	unsigned failures = 0;
 	bool first = true;
@@ -253,7 +253,7 @@ unsigned sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep)
 	}
 	if (rep && failures)
 		rep->failures = failures;
-	return failures;
+	return failures ? SH_EOVERRUN : SH_OK;
 }
 #endif
 

@@ -90,15 +90,16 @@ static inline void sh_hd_resized(struct sh_heap *h, unsigned ri, uint32_t bi, ui
 #endif
 
 #if SH_HARDEN
-/* sh_check's guard pass (I10), run when I1-I7 hold: returns the live blocks whose guard
- * changed and reports the lowest of the first region that has one through rep. */
-unsigned sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep);
+/* sh_check's guard pass (I10), run when I1-I7 hold: SH_EOVERRUN if some live block's guard
+ * changed (their number in rep->failures, the lowest of the first region that has one in
+ * the rest of *rep), else SH_OK. */
+int sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep);
 #else
-static inline unsigned sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep)
+static inline int sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep)
 {
 	(void)h;
 	(void)rep;
-	return 0;
+	return SH_OK;
 }
 #endif
 

@@ -633,6 +633,32 @@ static void test_asan_catches_write_after_free(void **state)
 
 /* The whole block of a live block is the caller's, metadata and free memory are not: a
  * program may touch every usable byte, and the heap's own calls never trip ASan. */
+/* Every build: the names of the new codes, and sh_last_report (all zero in the default build,
+ * which reports nothing, whatever the caller writes into a block's last bytes). */
+static void test_names_and_last_report(void **state)
+{
+	struct sh_heap h;
+	unsigned char *p;
+	const struct sh_report *r;
+
+	(void)state;
+	assert_string_equal(sh_strerror(SH_EOVERRUN), "SH_EOVERRUN");
+	assert_string_equal(sh_strerror(SH_EUSEAFTERFREE), "SH_EUSEAFTERFREE");
+	assert_string_equal(sh_invariant_name(SH_I10_GUARD), "I10 guard bytes");
+	assert_string_equal(sh_invariant_name(9), "I?");
+	assert_null(sh_last_report(NULL));
+	th_reset();
+	th_init(&h);
+	th_add(&h, 0, NGRAN, NSLOTS);
+	r = sh_last_report(&h);
+	assert_int_equal(r->code, 0);
+	p = T_MALLOC(&h, 20);
+	memset(p, 0x5a, sh_usable_size(&h, p));
+	assert_int_equal(T_FREE(&h, p), 0);
+	assert_int_equal(r->code, 0);
+	assert_null(r->ptr);
+}
+
 static void test_asan_live_block_usable_whole(void **state)
 {
 	struct sh_heap h;
@@ -671,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_use_after_free_detected_by_realloc),
 		cmocka_unit_test(test_misuse_unchanged),
 #endif
+		cmocka_unit_test(test_names_and_last_report),
 		cmocka_unit_test(test_asan_live_block_usable_whole),
 		cmocka_unit_test(test_asan_catches_slot_read),
 		cmocka_unit_test(test_asan_catches_index_write),
