@@ -413,7 +413,7 @@ struct sh_boot_result {
 	bool have_extended; /* extended region added, as region extended_region */
 	unsigned static_region;
 	unsigned extended_region;
-	struct sh_placement place; /* valid when have_extended */
+	struct sh_placement place; /* valid when have_extended, else all zero */
 	uint64_t limit;		   /* the placement limit used (after the pointer-width clip) */
 	int static_error;   /* 0, or why the static region asked for is missing: the SH_E*
 			       code sh_add_region gave */
