@@ -425,7 +425,8 @@ static void test_mb2_tags(void **state)
 			 SH_MM_EADDRESS);
 	assert_int_equal(outside, 1);
 	assert_true(res.have_static);
-	assert_false(res.have_extended);
+	assert_no_placement(&res);
+	assert_true(res.limit == 0); /* no placement was tried */
 	assert_int_equal(res.nloader, 0);
 
 	/* identity translation refuses a block past the end of the address space */
