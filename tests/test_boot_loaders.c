@@ -175,7 +175,18 @@ static void test_mb1_bad_option(void **state)
 	assert_true(res.place.end == PHYS);
 }
 
-/* More modules than SH_BOOT_MAX_LOADER entries: the last entry spans the rest. */
+/* Whether some loader entry of res covers [start, end). */
+static bool loader_covers(const struct sh_boot_result *res, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < res->nloader; i++)
+		if (res->loader[i].start <= start && res->loader[i].end >= end)
+			return true;
+	return false;
+}
+
+/* More modules than SH_BOOT_MAX_LOADER entries: the last entry spans the rest, whichever
+ * order they come in (here from the highest address down, so the last entry must grow
+ * downwards). */
 static void test_mb1_many_modules(void **state)
 {
 	struct sh_boot_config cfg;
@@ -190,14 +201,15 @@ static void test_mb1_many_modules(void **state)
 	le32(phys + info + 20, n);
 	le32(phys + info + 24, 0x1400);
 	for (uint32_t i = 0; i < n; i++) {
-		le32(phys + 0x1400 + 16 * i, 0x30000 + 0x800 * i);
-		le32(phys + 0x1404 + 16 * i, 0x30000 + 0x800 * i + 0x100);
+		le32(phys + 0x1400 + 16 * i, 0x30000 + 0x800 * (n - 1 - i));
+		le32(phys + 0x1404 + 16 * i, 0x30000 + 0x800 * (n - 1 - i) + 0x100);
 	}
 	assert_int_equal(sh_boot_multiboot1(&h, SH_MB1_MAGIC, info, &cfg, &map, &res),
 			 SH_MM_OK);
 	assert_int_equal(res.nloader, SH_BOOT_MAX_LOADER);
-	const struct sh_mem_range *last = &res.loader[SH_BOOT_MAX_LOADER - 1];
-	assert_true(last->end >= 0x30000 + 0x800 * (n - 1) + 0x100);
+	for (uint32_t i = 0; i < n; i++)
+		assert_true(
+			loader_covers(&res, 0x30000 + 0x800 * i, 0x30000 + 0x800 * i + 0x100));
 	/* the heap stays above every module */
 	assert_true(res.place.start >= 0x30000 + 0x800 * (n - 1) + 0x100);
 	for (uint32_t i = 0; i < n; i++)
@@ -253,6 +265,13 @@ static void test_mb2(void **state)
 	le32(p + off + 8, 0x3d000);
 	le32(p + off + 12, 0x3f000);
 	off += 24;
+	/* basic memory information (tag 4) as GRUB gives it: KiB below 1 MiB and above it, not
+	 * addresses of anything to keep clear */
+	le32(p + off, 4);
+	le32(p + off + 4, 16);
+	le32(p + off + 8, 639);
+	le32(p + off + 12, 0xff00);
+	off += 16;
 	assert_int_equal(sh_memmap_emit(SH_FMT_MB2, &m, p + off, 1024, &len), SH_MM_OK);
 	off += (len + 7) & ~(size_t)7;
 	le32(p + off, 0);

@@ -36,6 +36,16 @@ static bool overlaps(const struct sh_placement *p, uint64_t start, uint64_t end)
 	return p->start < end && start < p->end;
 }
 
+/* A result without an extended region has an all-zero placement (memmap.h), whatever an
+ * earlier call left in it. */
+static void assert_no_placement(const struct sh_boot_result *res)
+{
+	static const struct sh_placement zero;
+
+	assert_false(res->have_extended);
+	assert_memory_equal(&res->place, &zero, sizeof(zero));
+}
+
 /* A multiboot v1 information structure at 0x1000 with an mmap at 0x1200 (RAM [0x1000,
  * PHYS)), the command line at 0x1100 and an empty module list at 0x1300. */
 static uint32_t put_mb1(uint32_t flags, const char *cmdline)
@@ -222,7 +232,7 @@ static void test_mb1_loader_data(void **state)
 			 SH_MM_EADDRESS);
 	assert_int_equal(outside, 1);
 	assert_true(res.have_static);
-	assert_false(res.have_extended);
+	assert_no_placement(&res);
 	assert_int_equal(res.extended_error, SH_MM_EADDRESS);
 	assert_true(loader_has(&res, PHYS - 8, PHYS - 8 + get32(phys + info + 44)));
 	assert_non_null(sh_malloc(&h, 100));
@@ -415,7 +425,8 @@ static void test_mb2_tags(void **state)
 			 SH_MM_EADDRESS);
 	assert_int_equal(outside, 1);
 	assert_true(res.have_static);
-	assert_false(res.have_extended);
+	assert_no_placement(&res);
+	assert_true(res.limit == 0); /* no placement was tried */
 	assert_int_equal(res.nloader, 0);
 
 	/* identity translation refuses a block past the end of the address space */
@@ -457,7 +468,7 @@ static void test_identity_no_static(void **state)
 
 	cfg.heap_size = sizeof(ram) * 2;
 	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_ENOFIT);
-	assert_false(res.have_extended);
+	assert_no_placement(&res);
 	assert_int_equal(res.extended_error, SH_MM_ENOFIT);
 }
 
