@@ -24,6 +24,9 @@ ASAN_META := -fno-sanitize=address -DSH_ASAN=1
 
 VFLAGS_hsan := -O1 -g $(SAN) -DSH_HARDEN=1
 $(eval $(call variant_rules,hsan))
+# -O2, no sanitizers: what the harden build costs (make bench SH_REL_LIB=$(O)/hrel/libslotheap.a).
+VFLAGS_hrel := -O2 -g -DSH_HARDEN=1
+$(eval $(call variant_rules,hrel))
 HSAN_LIBS := $(O)/hsan/libslotheap.a $(O)/hsan/libshref.a
 
 # Pattern-specific: also matches the patched copies of core/ that make bugs and make mutation
