@@ -52,10 +52,19 @@ struct sh_slot {
 #if SH_LINEAR
 	uint32_t prev; /* previous free block (SH_LINEAR) */
 #endif
+#if SH_HARDEN
+	/* Live blocks: the size asked for, rq_gran * SH_GRANULE + rq_rem bytes (a request can
+	 * exceed 32 bits; the guard bytes run from there to the block's end). */
+	uint32_t rq_gran;
+	uint32_t rq_rem;
+#endif
 };
 
 _Static_assert(sizeof(struct sh_slot) == SH_SLOT_BYTES,
 	       "a slot is SH_SLOT_BYTES on every target");
+_Static_assert(
+	SH_SLOT_BYTES - SH_SLOT_HARDEN_BYTES == (SH_LINEAR ? 16u : 12u),
+	"the default build's slot is 12 bytes (SH_LINEAR 16); only SH_HARDEN adds to it");
 _Static_assert(SH_MAX_SLOTS < UINT32_MAX, "SH_NIL is no slot index");
 _Static_assert(SH_MAX_ARENA_GRANULES < SH_TAG, "offsets and sizes leave the tag bit free");
 _Static_assert((SH_GRANULE & (SH_GRANULE - 1)) == 0, "SH_GRANULE is a power of two");
@@ -109,6 +118,16 @@ static inline void sh_slot_set_list(struct sh_slot *s, uint32_t l)
 {
 	s->off = (s->off & ~SH_TAG) | (l & 1u ? SH_TAG : 0);
 	s->size = (s->size & ~SH_TAG) | (l & 2u ? SH_TAG : 0);
+}
+
+/* Usable size of live slot s: its block size, or in the SH_HARDEN build the size asked for. */
+static inline size_t sh_usable_of(const struct sh_slot *s)
+{
+#if SH_HARDEN
+	return (size_t)s->rq_gran * SH_GRANULE + s->rq_rem;
+#else
+	return (size_t)sh_slot_size(s) * SH_GRANULE;
+#endif
 }
 
 static inline uint32_t sh_bucket_of(const struct sh_region *r, uint32_t off)
