@@ -145,6 +145,9 @@ struct sh_mem_range {
  * A map: the caller owns the array. Outputs fill range[0 .. n) (n <= cap) and set total to
  * the number of ranges the whole result has; total > cap means SH_MM_EOVERFLOW was returned
  * and only the lowest cap ranges are in range[]. Never silently truncated.
+ * A table parser (sh_cb_parse, sh_mb1_parse, sh_mb2_parse, sh_mb2_parse_info, sh_e820_parse,
+ * sh_memmap_parse) that rejects the table with a reason code other than SH_MM_EINVAL leaves
+ * the map empty (n = total = 0), whatever it held before; SH_MM_EINVAL leaves it untouched.
  */
 struct sh_memmap {
 	struct sh_mem_range *range;
@@ -256,8 +259,9 @@ int sh_memmap_parse(enum sh_mm_format fmt, const void *buf, size_t len, struct s
 /* The raw entries of a table, validated exactly as sh_memmap_parse does, in table order and
  * NOT normalized: types as written, ends clamped at SH_MEM_TOP, empty entries kept; only
  * what the format itself says to ignore is left out (disabled 24-byte e820 entries). Stores
- * up to cap entries in raw[] and their count in *n. Returns 0, a structural reason code, or
- * SH_MM_EOVERFLOW (*n then holds the number needed). Used by the models and tools that
+ * up to cap entries in raw[] and their count in *n. Returns 0, SH_MM_EINVAL (NULL buf or n,
+ * or raw NULL with cap > 0), a structural reason code, or SH_MM_EOVERFLOW (*n then holds the
+ * number needed). Used by the models and tools that
  * check normalization independently (ref/place_ref.h, fuzz/memmap_parse.c). */
 int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_mem_range *raw,
 		  size_t cap, size_t *n);
@@ -268,7 +272,8 @@ int sh_memmap_raw(enum sh_mm_format fmt, const void *buf, size_t len, struct sh_
  * information holding the mb2 tag and an end tag; mb1: 24-byte entries with size 20; mb2: one type-6 tag with
  * entry_size 24, entry_version 0; e820 / e820_24: 20- or 24-byte entries (attributes 1).
  * Types are written as they are in m. Returns 0, SH_MM_EINVAL, SH_MM_EFORMAT or
- * SH_MM_EOVERFLOW (out too small or the table would exceed 32-bit sizes). O(n). */
+ * SH_MM_EOVERFLOW (out too small or the table would exceed 32-bit sizes; both are decided
+ * from m->n before any range is read or any byte written). O(n). */
 int sh_memmap_emit(enum sh_mm_format fmt, const struct sh_memmap *m, void *out, size_t cap,
 		   size_t *len);
 

@@ -202,6 +202,77 @@ static void test_reason_einval(void **state)
 	assert_int_equal(sh_place(NULL, 4096, SH_PLACE_LIMIT_4G, NULL, 0, NULL), SH_MM_EINVAL);
 }
 
+/* sh_memmap_raw: raw may be NULL only with cap 0 (then it only counts the entries). */
+static void test_raw_null_array(void **state)
+{
+	(void)state;
+	uint8_t b[40] = {0};
+	size_t n = 99;
+	assert_int_equal(sh_memmap_raw(SH_FMT_E820, b, 0, NULL, 1, &n), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_raw(SH_FMT_E820, b, 0, NULL, 2, &n), SH_MM_EINVAL);
+	assert_int_equal(sh_memmap_raw(SH_FMT_E820, b, 0, NULL, 0, &n), SH_MM_OK);
+	assert_int_equal(n, 0);
+	le64(b + 8, 0x1000);
+	le32(b + 16, SH_MEM_RAM);
+	assert_int_equal(sh_memmap_raw(SH_FMT_E820, b, 40, NULL, 0, &n), SH_MM_EOVERFLOW);
+	assert_int_equal(n, 2);
+}
+
+/* A parser that rejects its table leaves the map empty, not holding the previous result. */
+static void test_rejected_table_empties_map(void **state)
+{
+	(void)state;
+	uint8_t b[256] = {0};
+	struct sh_memmap m;
+	sh_memmap_init(&m, outr, CAP);
+	le64(b + 8, 0x1000);
+	le32(b + 16, SH_MEM_RAM);
+	le64(b + 20, 0x2000);
+	le64(b + 28, 0x1000);
+	le32(b + 36, SH_MEM_RESERVED);
+	static const enum sh_mm_format bad[] = {SH_FMT_E820, SH_FMT_MB1, SH_FMT_MB2,
+						SH_FMT_CBTABLE, (enum sh_mm_format)99};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(sh_memmap_parse(SH_FMT_E820, b, 40, &m), SH_MM_OK);
+		assert_int_equal(m.n, 2);
+		assert_int_equal(m.total, 2);
+		int rc = sh_memmap_parse(bad[i], b, 39, &m);
+		assert_true(rc != SH_MM_OK && rc != SH_MM_EINVAL && rc != SH_MM_EOVERFLOW &&
+			    rc != SH_MM_ENORAM);
+		assert_int_equal(m.n, 0);
+		assert_int_equal(m.total, 0);
+	}
+	assert_int_equal(sh_e820_parse(b, 40, 20, &m), SH_MM_OK);
+	assert_int_equal(sh_e820_parse(b, 39, 20, &m), SH_MM_ERANGES_PAST_END);
+	assert_int_equal(m.total, 0);
+	assert_int_equal(sh_e820_parse(b, 40, 20, &m), SH_MM_OK);
+	assert_int_equal(sh_cb_parse(b, 39, 0, 0, &m, NULL), SH_MM_ESIGNATURE);
+	assert_int_equal(m.n, 0);
+	assert_int_equal(m.total, 0);
+	/* SH_MM_EINVAL leaves the map as it was */
+	assert_int_equal(sh_e820_parse(b, 40, 20, &m), SH_MM_OK);
+	assert_int_equal(sh_memmap_parse(SH_FMT_E820, NULL, 40, &m), SH_MM_EINVAL);
+	assert_int_equal(m.n, 2);
+	assert_int_equal(m.total, 2);
+}
+
+/* A range count whose table size overflows size_t (the count times the entry size wraps to a
+ * small number) is SH_MM_EOVERFLOW, decided before any range is read or byte written. */
+static void test_emit_count_overflows_size(void **state)
+{
+	(void)state;
+	struct sh_mem_range r[2] = {{0, 0x1000, SH_MEM_RAM}, {0x1000, 0x2000, SH_MEM_RESERVED}};
+	uint8_t b[64];
+	size_t len = 99;
+	struct sh_memmap m = {r, 2, SIZE_MAX / 20 + 1, SIZE_MAX / 20 + 1};
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820, &m, b, sizeof(b), &len), SH_MM_EOVERFLOW);
+	assert_int_equal(len, 0);
+	m.n = m.total = SIZE_MAX / 24 + 1;
+	assert_int_equal(sh_memmap_emit(SH_FMT_MB1, &m, b, sizeof(b), &len), SH_MM_EOVERFLOW);
+	assert_int_equal(sh_memmap_emit(SH_FMT_E820_24, &m, b, sizeof(b), &len),
+			 SH_MM_EOVERFLOW);
+}
+
 static void test_reason_etruncated(void **state)
 {
 	(void)state;
@@ -390,6 +461,9 @@ static void test_reason_eentry_size(void **state)
 	assert_int_equal(sh_mb1_parse(b, 40, &m), SH_MM_EENTRY_SIZE);
 	le32(b, 0);
 	assert_int_equal(sh_mb1_parse(b, 40, &m), SH_MM_EENTRY_SIZE);
+	/* 19, one byte short of an entry, is refused for its size although 4 + 19 bytes fit */
+	le32(b, 19);
+	assert_int_equal(sh_mb1_parse(b, 24, &m), SH_MM_EENTRY_SIZE);
 	memset(b, 0, sizeof(b));
 	le32(b, 6);
 	le32(b + 4, 16 + 40);
@@ -1098,6 +1172,9 @@ int main(void)
 		cmocka_unit_test(test_overflow_real_map),
 		cmocka_unit_test(test_checksum_known_answers),
 		cmocka_unit_test(test_reason_einval),
+		cmocka_unit_test(test_raw_null_array),
+		cmocka_unit_test(test_rejected_table_empties_map),
+		cmocka_unit_test(test_emit_count_overflows_size),
 		cmocka_unit_test(test_reason_etruncated),
 		cmocka_unit_test(test_reason_esignature),
 		cmocka_unit_test(test_reason_ehdrsize),
