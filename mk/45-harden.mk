@@ -5,8 +5,8 @@
 # -DSH_ASAN=1 (core/harden.h says why), so that core poisons its metadata and free blocks and
 # a caller's wild access into the heap is caught. This applies to the san, linsan and hsan
 # libraries (unit tests, soak, exhaustive) and to the libFuzzer, AFL++ and replay fuzz
-# builds; a build whose flags lack -fsanitize=address (coverage, the cross builds) is left as
-# it was.
+# builds; a build whose flags lack -fsanitize=address (coverage, big-endian, ARM) is left as
+# it was, and so is a build made with CORE_ASAN=0 (check-m32: mk/85-cross.mk says why).
 #
 # The harden build: the hsan library variant (ASan+UBSan, -DSH_HARDEN=1), and HARDEN=1 for
 # the fuzz targets, replay and sh-trace (under $(O)/fuzz/<CORE_DIR>-harden/).
@@ -20,7 +20,8 @@
 #                         model. About 10 s once built (about 1 min to build).
 
 SH_META_FILES := heap check freeset_index freeset_linear harden
-ASAN_META := -fno-sanitize=address -DSH_ASAN=1
+CORE_ASAN ?= 1
+ASAN_META := $(if $(filter 1,$(CORE_ASAN)),-fno-sanitize=address -DSH_ASAN=1)
 
 VFLAGS_hsan := -O1 -g $(SAN) -DSH_HARDEN=1
 $(eval $(call variant_rules,hsan))
@@ -37,6 +38,10 @@ $(foreach k,libfuzzer afl replay,$(if $(findstring address,$(FZ_CF_$(k))),$(fore
 	f,$(SH_META_FILES),$(eval $(FUZZ_O)/$(k)/core/$(f).o: FZ_CF_$(k) += $(ASAN_META)))))
 
 HARDEN_UNIT := test_harden
+# Without core's poisoning (CORE_ASAN=0) the wild-access death tests have nothing to catch.
+ifneq ($(CORE_ASAN),1)
+$(O)/san/tests/test_harden.o $(O)/hsan/tests/test_harden.o: CFLAGS += -DSH_TEST_NO_CORE_ASAN
+endif
 HARDEN_UNIT_BINS := $(addprefix $(O)/hsan/tests/,$(HARDEN_UNIT))
 $(patsubst %.c,$(O)/hsan/%.o,$(UNIT_SRCS) $(UNIT_UTIL_SRCS)): $(UNIT_HDRS)
 $(O)/hsan/tests/test_%: $(O)/hsan/tests/test_%.o $(patsubst %.c,$(O)/hsan/%.o,$(UNIT_UTIL_SRCS)) \
