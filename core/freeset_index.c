@@ -41,9 +41,9 @@
 #define FAN SH_INDEX_FAN
 #define NODE(r, i) sh_slot_at(r, i)
 
-static uint32_t leaf_of(uint32_t off)
+static uint32_t leaf_of(const struct sh_region *r, uint32_t off)
 {
-	return off >> SH_INDEX_LEAF_SHIFT;
+	return off >> r->fs_shift;
 }
 
 static uint32_t groups(uint32_t n)
@@ -51,17 +51,46 @@ static uint32_t groups(uint32_t n)
 	return (n + FAN - 1) / FAN;
 }
 
-/* The index's shape for an arena of ngran granules: leaves, levels and where each level
- * starts among the maxima; returns the number of maxima (every level padded to whole
- * groups). */
-static uint32_t shape(uint32_t ngran, uint32_t *leaves, uint32_t *nlevels,
-		      uint32_t level[SH_INDEX_LEVELS])
+/* ceil(n / 2^s). */
+static uint32_t ceil_shift(uint32_t n, unsigned s)
 {
-	uint32_t n = (uint32_t)(((uint64_t)ngran + SH_INDEX_LEAF - 1) >> SH_INDEX_LEAF_SHIFT);
-	uint32_t total = 0, lv = 0;
+	return (uint32_t)(((uint64_t)n + ((uint64_t)1 << s) - 1) >> s);
+}
 
-	*leaves = n ? n : 1;
-	n = *leaves;
+/* Leaves the index of an arena of at most ngran granules with nslots slots is sized for: one
+ * per SH_INDEX_LEAF granules, but no more than the largest power of two at most nslots /
+ * SH_INDEX_SLOTS_PER_LEAF (at least 1), and no fewer than one per 2^SH_INDEX_LEAF_SHIFT_MAX
+ * granules. Never decreases as ngran grows. */
+static uint32_t leaf_budget(uint32_t ngran, uint32_t nslots)
+{
+	uint32_t fine = ceil_shift(ngran, SH_INDEX_LEAF_SHIFT);
+	uint32_t coarse = ceil_shift(ngran, SH_INDEX_LEAF_SHIFT_MAX);
+	uint32_t want = 1, q = nslots / SH_INDEX_SLOTS_PER_LEAF;
+
+	while (want <= q / 2)
+		want <<= 1;
+	want = want < coarse ? coarse : want;
+	want = want > fine ? fine : want;
+	return want ? want : 1;
+}
+
+/* The leaf shift of such an arena: the least that keeps its leaves within the budget. */
+static unsigned leaf_shift(uint32_t ngran, uint32_t nslots)
+{
+	uint32_t budget = leaf_budget(ngran, nslots);
+	unsigned s = SH_INDEX_LEAF_SHIFT;
+
+	while (ceil_shift(ngran, s) > budget)
+		s++;
+	return s;
+}
+
+/* The index's shape for the given leaves: levels and where each level starts among the
+ * maxima; returns the number of maxima (every level padded to whole groups). */
+static uint32_t shape(uint32_t leaves, uint32_t *nlevels, uint32_t level[SH_INDEX_LEVELS])
+{
+	uint32_t n = leaves, total = 0, lv = 0;
+
 	for (;;) {
 		level[lv++] = total;
 		total += groups(n) * FAN;
@@ -73,17 +102,28 @@ static uint32_t shape(uint32_t ngran, uint32_t *leaves, uint32_t *nlevels,
 	return total;
 }
 
-size_t sh_fs_bytes(uint32_t ngran)
+/* Leaves of r's index: its arena in leaves of 2^fs_shift granules, at least one. */
+static uint32_t leaves_of(const struct sh_region *r, unsigned shift)
 {
-	uint32_t leaves, nlevels, level[SH_INDEX_LEVELS];
-	uint32_t maxima = shape(ngran, &leaves, &nlevels, level);
+	uint32_t n = ceil_shift(r->ngran, shift);
+
+	return n ? n : 1;
+}
+
+size_t sh_fs_bytes(uint32_t ngran, uint32_t nslots)
+{
+	uint32_t nlevels, level[SH_INDEX_LEVELS], leaves = leaf_budget(ngran, nslots);
+	uint32_t maxima = shape(leaves, &nlevels, level);
 
 	return ((size_t)leaves + maxima) * sizeof(uint32_t);
 }
 
-void sh_fs_init(struct sh_region *r, void *mem)
+void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized)
 {
-	uint32_t leaves, maxima = shape(r->ngran, &leaves, &r->fs_nlevels, r->fs_level);
+	r->fs_shift = leaf_shift(sized, r->nslots);
+
+	uint32_t leaves = leaves_of(r, r->fs_shift);
+	uint32_t maxima = shape(leaves, &r->fs_nlevels, r->fs_level);
 
 	r->fs_head = mem;
 	r->fs_max = r->fs_head + leaves;
@@ -219,7 +259,7 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 	if (ends_arena(r, s))
 		r->fs_tail = i;
 	else
-		chain_in(r, leaf_of(s->off), i);
+		chain_in(r, leaf_of(r, s->off), i);
 }
 
 void sh_fs_remove(struct sh_region *r, uint32_t i)
@@ -227,7 +267,7 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 	if (i == r->fs_tail)
 		r->fs_tail = SH_NIL;
 	else
-		chain_out(r, leaf_of(NODE(r, i)->off), i, NODE(r, i)->size);
+		chain_out(r, leaf_of(r, NODE(r, i)->off), i, NODE(r, i)->size);
 }
 
 /*
@@ -238,7 +278,7 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t old_size)
 {
 	struct sh_slot *s = NODE(r, i);
-	uint32_t from = leaf_of(old_off), to = leaf_of(s->off);
+	uint32_t from = leaf_of(r, old_off), to = leaf_of(r, s->off);
 
 	/* The tail changes no leaf while it stays the tail: carving from the top of the heap and
 	 * freeing onto it cost no index update. */
@@ -328,7 +368,7 @@ static uint32_t aligned_search(const struct aligned_walk *w, uint32_t lv, uint32
 {
 	const struct sh_region *r = w->r;
 	const uint32_t *g = r->fs_max + r->fs_level[lv] + j;
-	unsigned shift = SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT * lv;
+	unsigned shift = r->fs_shift + SH_INDEX_FAN_SHIFT * lv;
 
 	/* Padding entries are 0, under any gran: the scan never leaves the level. */
 	for (unsigned k = first_at_least(g, 0, w->gran); k < FAN;
@@ -366,7 +406,7 @@ uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uin
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
 {
-	uint32_t i = r->fs_head[leaf_of(off)];
+	uint32_t i = r->fs_head[leaf_of(r, off)];
 
 	if (r->fs_tail != SH_NIL && NODE(r, r->fs_tail)->off == off)
 		return r->fs_tail;
@@ -414,7 +454,7 @@ static unsigned check_leaf(const struct sh_region *r, unsigned ri, struct sh_che
 		if (s->list != SH_LIST_FREE)
 			return index_fail(r, ri, rep, i,
 					  "free index holds a slot that is not free");
-		if (leaf_of(s->off) != j)
+		if (leaf_of(r, s->off) != j)
 			return index_fail(r, ri, rep, i,
 					  "free block chained in the wrong leaf");
 		if (ends_arena(r, s))
@@ -432,12 +472,17 @@ static unsigned check_leaf(const struct sh_region *r, unsigned ri, struct sh_che
 unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_report *rep,
 		     uint32_t *nodes)
 {
-	uint32_t leaves, nlevels, level[SH_INDEX_LEVELS], n = 0, m;
-	uint32_t maxima = shape(r->ngran, &leaves, &nlevels, level);
+	uintptr_t size = r->end - r->base; /* also for a region that ends at the top */
+	uint32_t sized = size / SH_GRANULE > SH_MAX_ARENA_GRANULES
+				 ? SH_MAX_ARENA_GRANULES
+				 : (uint32_t)(size / SH_GRANULE);
+	unsigned shift = leaf_shift(sized, r->nslots);
+	uint32_t nlevels, level[SH_INDEX_LEVELS], n = 0, m, leaves = leaves_of(r, shift);
+	uint32_t maxima = shape(leaves, &nlevels, level);
 	unsigned failures = 0;
 
 	*nodes = 0;
-	if (r->fs_nleaves != leaves || r->fs_nlevels != nlevels ||
+	if (r->fs_shift != shift || r->fs_nleaves != leaves || r->fs_nlevels != nlevels ||
 	    r->fs_head != (uint32_t *)(r->buckets + r->nbuckets) ||
 	    r->fs_max != r->fs_head + leaves || (uintptr_t)(r->fs_max + maxima) > r->arena)
 		return index_fail(r, ri, rep, SH_NIL, "free index geometry is inconsistent");

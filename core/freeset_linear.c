@@ -63,15 +63,17 @@ void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t ol
 	(void)old_size;
 }
 
-size_t sh_fs_bytes(uint32_t ngran)
+size_t sh_fs_bytes(uint32_t ngran, uint32_t nslots)
 {
 	(void)ngran;
+	(void)nslots;
 	return 0;
 }
 
-void sh_fs_init(struct sh_region *r, void *mem)
+void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized)
 {
 	(void)mem;
+	(void)sized;
 	r->free_root = SH_NIL;
 }
 

@@ -63,11 +63,17 @@
  * keeps offset + size from overflowing (32 GiB per region with 16-byte granules). */
 #define SH_MAX_ARENA_GRANULES 0x7fffffffu
 
-/* Shape of the free index (not SH_LINEAR): leaves of SH_INDEX_LEAF granules, levels of
- * maxima with SH_INDEX_FAN entries per group, at most SH_INDEX_LEVELS levels for the largest
- * arena (2^25 leaves: 2^25, 2^21, ..., 2, 1). */
+/* Shape of the free index (not SH_LINEAR): leaves of 2^s granules, s chosen per region by
+ * sh_add_region between SH_INDEX_LEAF_SHIFT and SH_INDEX_LEAF_SHIFT_MAX (larger leaves where
+ * the region has many bytes per slot: see sh_region_meta_bytes), levels of maxima with
+ * SH_INDEX_FAN entries per group, at most SH_INDEX_LEVELS levels for the largest arena
+ * (2^25 leaves: 2^25, 2^21, ..., 2, 1). */
 #define SH_INDEX_LEAF_SHIFT 6
 #define SH_INDEX_LEAF (1u << SH_INDEX_LEAF_SHIFT)
+#define SH_INDEX_LEAF_SHIFT_MAX 12
+#ifndef SH_INDEX_SLOTS_PER_LEAF
+#define SH_INDEX_SLOTS_PER_LEAF 4 /* a region gets at most one leaf per this many slots */
+#endif
 #define SH_INDEX_FAN_SHIFT 4
 #define SH_INDEX_FAN (1u << SH_INDEX_FAN_SHIFT)
 #define SH_INDEX_LEVELS 8
@@ -118,7 +124,8 @@ struct sh_region {
 	uint32_t *fs_max;
 	uint32_t fs_nleaves;
 	uint32_t fs_nlevels;
-	uint32_t fs_tail; /* the free block that ends the arena, kept out of the leaves */
+	uint32_t fs_tail;  /* the free block that ends the arena, kept out of the leaves */
+	uint32_t fs_shift; /* leaves of 2^fs_shift granules */
 	uint32_t fs_level[SH_INDEX_LEVELS];
 };
 

@@ -114,7 +114,7 @@ static void rebuild_index(struct sh_region *r)
 	r->fs_tail = SH_NIL;
 	for (unsigned k = n; k-- > 0;) {
 		struct sh_slot *s = &r->slots[f[k]];
-		uint32_t leaf = s->off / SH_INDEX_LEAF;
+		uint32_t leaf = s->off >> r->fs_shift;
 
 		/* The block that ends the arena is the tail, on no chain. */
 		if (s->off + s->size == r->ngran) {
@@ -766,8 +766,11 @@ static void spread_free(struct sh_heap *h, uint32_t f[5])
 
 	th_reset();
 	th_init(h);
-	a = th_add(h, 0, TH_MAX_GRAN, 32);
+	/* Slots enough for leaves of SH_INDEX_LEAF granules (the region, metadata included, is
+	 * about 80 leaves of them). */
+	a = th_add(h, 0, TH_MAX_GRAN, 128 * SH_INDEX_SLOTS_PER_LEAF);
 	r = reg(h, 0);
+	assert_int_equal(r->fs_shift, SH_INDEX_LEAF_SHIFT);
 	assert_int_equal(r->fs_nleaves, TH_MAX_GRAN / SH_INDEX_LEAF);
 	assert_int_equal(r->fs_nlevels, 3);
 	/* Live blocks up to 2600, split where the free ones go, then free those. */
