@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The free index: a tree of maxima of fixed shape over the arena (after R. P. Brent's
- * segment-tree first fit, widened). The arena is cut into leaves of SH_INDEX_LEAF granules;
+ * segment-tree first fit, widened). The arena is cut into leaves of 2^fs_shift granules;
  * each leaf keeps the chain of the free blocks that start in it (address ordered, through
  * their slots' link[0]) and the size of the largest of them. Above the leaves, each level
  * keeps the maximum of every SH_INDEX_FAN entries of the level below, up to a single root:
  *
  *   level 2 (root)   [        max        ]
  *   level 1          [ max | max | ... ]       one entry per 16 leaves
- *   level 0          [ m | m | m | ... | m ]   one entry per leaf (64 granules)
+ *   level 0          [ m | m | m | ... | m ]   one entry per leaf (64 granules or more)
  *   leaf chains       b->b   -   b   ...       free blocks starting in each leaf
  *
  * First fit descends from the root, taking in each group the first entry of at least n
@@ -25,13 +25,23 @@
  * whose maximum is under the request plus the least gap to an aligned start that any block
  * starting in its range must leave (aligned_search).
  *
- * Bounds, with G the arena's granules, L = ceil(G / 64) leaves and h = 1 + ceil(log16 L)
- * levels (h <= 8 for the largest arena): free blocks never touch, so a leaf starts at most
- * 32 of them. First fit reads at most 16 (h - 1) entries and 32 slots; insert, remove and
- * update walk at most two leaf chains (64 slots) and recompute at most 2 (h - 1) groups of
- * 16 entries. None depends on the number of blocks. Memory: 4 bytes per leaf for the chain
- * head and 4 per maximum, each level padded to whole groups, under 0.9 % of the arena with
- * 16-byte granules (sh_fs_bytes).
+ * Leaf size. A region's leaves are 2^s granules, s fixed by sh_add_region from the region's
+ * size in granules g and its slot count n (leaf_shift): the least s >= 6 that cuts g into at
+ * most L = min(ceil(g / 64), max(ceil(g / 2^SH_INDEX_LEAF_SHIFT_MAX), 2^floor(log2(n /
+ * SH_INDEX_SLOTS_PER_LEAF)))) leaves. A region with few bytes per slot keeps leaves of 64
+ * granules; one with many (a large pool provisioned for its use) gets larger leaves, so the
+ * index costs about 2 * 4 bytes per SH_INDEX_SLOTS_PER_LEAF slots instead of 0.8 % of the
+ * arena. L never decreases as g grows, and the index is sized for L leaves, so
+ * sh_region_meta_bytes never decreases with the region's size.
+ *
+ * Bounds, with G the arena's granules, leaves of 2^s granules and h = 1 + ceil(log16(G /
+ * 2^s)) levels (h <= 8 for the largest arena): free blocks never touch, so a leaf starts at
+ * most c = min(2^(s-1), nslots) of them. First fit reads at most 16 (h - 1) entries and c
+ * slots; insert, remove and update walk at most two leaf chains (2 c slots) and recompute at
+ * most 2 (h - 1) groups of 16 entries. None depends on the number of blocks. Memory: 4 bytes
+ * per leaf for the chain head and 4 per maximum, each level padded to whole groups
+ * (sh_fs_bytes): under 0.9 % of the arena with 16-byte granules at most, and about
+ * 8 / SH_INDEX_SLOTS_PER_LEAF bytes per slot where the slots bound the leaves.
  */
 
 #include "sh_internal.h"

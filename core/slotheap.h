@@ -15,13 +15,17 @@
  * fit) and split at its low end; a remainder needs a spare slot, without one the whole block
  * is handed out; free merges at once with free neighbours.
  *
- * Costs, with G the granules of a region's arena and R the number of regions: the free
- * index is a tree of maxima of fixed shape over the arena, h = 1 + ceil(log16(G / 64))
- * levels (at most 8), so malloc, calloc, free and realloc are O(R + 16 h + 64) whatever the
- * number of blocks (free adds an O(1) expected hash look-up); memalign walks the same index
- * in address order, passing over every entry whose maximum cannot hold the request from the
- * nearest aligned start: O(R + k (16 h + 32)), k the leaves before the one chosen that pass
- * that test yet hold no fit (at most G / 64). The SH_LINEAR build keeps the original
+ * Costs, with G the granules of a region's arena, n its slots and R the number of regions:
+ * the free index is a tree of maxima of fixed shape over the arena with leaves of 2^s
+ * granules, s chosen per region by sh_add_region (6 <= s <= SH_INDEX_LEAF_SHIFT_MAX: the
+ * least s that gives at most max(ceil(G / 2^SH_INDEX_LEAF_SHIFT_MAX), 2^floor(log2(n /
+ * SH_INDEX_SLOTS_PER_LEAF))) leaves), and h = 1 + ceil(log16(G / 2^s)) levels (at most 8). A
+ * leaf holds at most c = min(2^(s-1), n) free blocks (free blocks never touch), so malloc,
+ * calloc, free and realloc are O(R + 16 h + c) whatever the number of blocks (free adds an
+ * O(1) expected hash look-up); memalign walks the same index in address order, passing over
+ * every entry whose maximum cannot hold the request from the nearest aligned start:
+ * O(R + k (16 h + c)), k the leaves before the one chosen that pass that test yet hold no
+ * fit (at most G / 2^s). The SH_LINEAR build keeps the original
  * design, a sorted free list walked to find a fit and, on free, to find the free neighbours:
  * every one of those becomes O(R + n) with n the free blocks.
  *
@@ -142,7 +146,9 @@ struct sh_heap {
 
 /* Returns the bytes of metadata at the low end of a region of size bytes with nslots slots
  * (slot array, buckets and, unless SH_LINEAR, the free index, sized for an arena of
- * size / SH_GRANULE granules), before the arena is aligned to SH_GRANULE: a region of size S
+ * g = size / SH_GRANULE granules: 4 bytes per leaf and per maximum for
+ * L = min(ceil(g / 64), max(ceil(g / 2^SH_INDEX_LEAF_SHIFT_MAX), 2^floor(log2(nslots /
+ * SH_INDEX_SLOTS_PER_LEAF)))) leaves, at least 1, and the levels above them), before the arena is aligned to SH_GRANULE: a region of size S
  * at base B has its arena at A = round_up(B + sh_region_meta_bytes(nslots, S), SH_GRANULE)
  * and round_down(B + S - A, SH_GRANULE) arena bytes. 0 if nslots is 0 or above
  * SH_MAX_SLOTS. Never decreases as size grows. */
