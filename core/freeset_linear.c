@@ -77,7 +77,7 @@ void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized)
 	r->free_root = SH_NIL;
 }
 
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+uint32_t sh_fs_scan(struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
 		    sh_fs_accept accept, void *ctx)
 {
 	uint32_t i = r->free_root;

@@ -89,9 +89,10 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran);
  * or SH_NIL. Used by memalign, whose fit depends on the block's address as well as its size:
  * aligned starts are the granule offsets first + k * step (step a power of two), and the
  * index offers only blocks that hold gran granules from their first aligned start (the
- * SH_LINEAR list offers every block of at least gran). */
+ * SH_LINEAR list offers every block of at least gran). Not const: the index remembers where
+ * the search ended (memalign's watermarks). */
 typedef bool (*sh_fs_accept)(const struct sh_region *r, uint32_t i, void *ctx);
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+uint32_t sh_fs_scan(struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
 		    sh_fs_accept accept, void *ctx);
 void sh_fs_insert(struct sh_region *r, uint32_t i);
 void sh_fs_remove(struct sh_region *r, uint32_t i);

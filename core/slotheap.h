@@ -22,10 +22,14 @@
  * SH_INDEX_SLOTS_PER_LEAF))) leaves), and h = 1 + ceil(log16(G / 2^s)) levels (at most 8). A
  * leaf holds at most c = min(2^(s-1), n) free blocks (free blocks never touch), so malloc,
  * calloc, free and realloc are O(R + 16 h + c) whatever the number of blocks (free adds an
- * O(1) expected hash look-up); memalign walks the same index in address order, passing over
- * every entry whose maximum cannot hold the request from the nearest aligned start:
- * O(R + k (16 h + c)), k the leaves before the one chosen that pass that test yet hold no
- * fit (at most G / 2^s). The SH_LINEAR build keeps the original
+ * O(1) expected hash look-up); memalign walks the same index in address order from where
+ * earlier searches of its alignment and size got to (watermarks: below them only a few
+ * recorded exceptions can fit), passing over every entry whose maximum cannot hold the
+ * request from the nearest aligned start: O(R + (k + E) (16 h + c)), k the leaves from the
+ * watermark on that pass that test yet hold no fit (at most G / 2^s), E =
+ * SH_INDEX_WM_EXCEPTIONS. Once memalign has been used in a region, free and realloc add
+ * O(SH_INDEX_WM_CLASSES E) there to record a block that may now fit. The SH_LINEAR build keeps
+ * the original
  * design, a sorted free list walked to find a fit and, on free, to find the free neighbours:
  * every one of those becomes O(R + n) with n the free blocks.
  *
@@ -78,6 +82,16 @@
 #ifndef SH_INDEX_SLOTS_PER_LEAF
 #define SH_INDEX_SLOTS_PER_LEAF 4 /* a region gets at most one leaf per this many slots */
 #endif
+/* memalign's watermarks (freeset_index.c), in regions of at least SH_INDEX_WM_MIN_GRAN
+ * granules (smaller ones have none): alignments of 2^1 .. 2^SH_INDEX_WM_CLASSES
+ * granules, SH_INDEX_WM_LEVELS thresholds (1, 2, 3, then four per octave), SH_INDEX_WM_EXCEPTIONS
+ * exceptions of 3 words per class. */
+#define SH_INDEX_WM_MIN_GRAN 4096u
+#define SH_INDEX_WM_CLASSES 12
+#define SH_INDEX_WM_LEVELS 32
+#define SH_INDEX_WM_EXCEPTIONS 8
+#define SH_INDEX_WM_WORDS                                                                      \
+	(SH_INDEX_WM_CLASSES * (SH_INDEX_WM_LEVELS + 3 * SH_INDEX_WM_EXCEPTIONS))
 #define SH_INDEX_FAN_SHIFT 4
 #define SH_INDEX_FAN (1u << SH_INDEX_FAN_SHIFT)
 #define SH_INDEX_LEVELS 8
@@ -126,6 +140,8 @@ struct sh_region {
 	 * level by level from the leaves up; where each level starts. */
 	uint32_t *fs_head;
 	uint32_t *fs_max;
+	uint32_t *fs_wm;     /* memalign's watermarks, after the maxima */
+	uint32_t fs_wm_used; /* the alignment classes they serve (bit k: 2^k granules) */
 	uint32_t fs_nleaves;
 	uint32_t fs_nlevels;
 	uint32_t fs_tail;  /* the free block that ends the arena, kept out of the leaves */
@@ -148,7 +164,8 @@ struct sh_heap {
  * (slot array, buckets and, unless SH_LINEAR, the free index, sized for an arena of
  * g = size / SH_GRANULE granules: 4 bytes per leaf and per maximum for
  * L = min(ceil(g / 64), max(ceil(g / 2^SH_INDEX_LEAF_SHIFT_MAX), 2^floor(log2(nslots /
- * SH_INDEX_SLOTS_PER_LEAF)))) leaves, at least 1, and the levels above them), before the arena is aligned to SH_GRANULE: a region of size S
+ * SH_INDEX_SLOTS_PER_LEAF)))) leaves, at least 1, and the levels above them, plus
+ * 4 SH_INDEX_WM_WORDS bytes of memalign watermarks when g >= SH_INDEX_WM_MIN_GRAN), before the arena is aligned to SH_GRANULE: a region of size S
  * at base B has its arena at A = round_up(B + sh_region_meta_bytes(nslots, S), SH_GRANULE)
  * and round_down(B + S - A, SH_GRANULE) arena bytes. 0 if nslots is 0 or above
  * SH_MAX_SLOTS. Never decreases as size grows. */

@@ -111,6 +111,9 @@ static void rebuild_index(struct sh_region *r)
 		r->fs_head[j] = SH_NIL;
 	for (uint32_t j = 0; j < index_entries(r); j++)
 		r->fs_max[j] = 0;
+	for (uint32_t j = 0; r->fs_wm && j < SH_INDEX_WM_WORDS; j++)
+		r->fs_wm[j] = 0;
+	r->fs_wm_used = 0;
 	r->fs_tail = SH_NIL;
 	for (unsigned k = n; k-- > 0;) {
 		struct sh_slot *s = &r->slots[f[k]];
@@ -965,6 +968,101 @@ static void test_i6_index_block_missing(void **state)
 	EXPECT_ANY_CORRUPT(&h);
 }
 
+/* memalign's watermarks: a search raises them past what it has seen, and a block freed below
+ * them is still found (it becomes an exception). spread_free's arena is 4 KiB aligned, so
+ * granule offsets that are multiples of 16 are 256-byte aligned: of the holes at 3, 70, 330
+ * and 2560, only the last holds 2 granules at such an offset. */
+static void test_memalign_watermark_sees_block_freed_below(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	struct sh_region_info ri;
+	uint32_t f[5];
+	unsigned char *a;
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
+	a = ri.arena;
+	assert_int_equal((uintptr_t)a % 4096, 0);
+	assert_non_null(r->fs_wm);
+	assert_int_equal(r->fs_wm_used, 0);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 2560));
+	assert_int_equal(r->fs_wm_used, 1u << 4);
+	CHECK_HEAP(&h);
+	/* The same request again: nothing below 2562 fits, the top block does. */
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 2608));
+	CHECK_HEAP(&h);
+	/* Freeing [5, 70) makes one free block of [3, 72), which holds 16. */
+	assert_int_equal(T_FREE(&h, AT(a, 5)), 0);
+	CHECK_HEAP(&h);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 16));
+	CHECK_HEAP(&h);
+	/* The gap [3, 16) stayed free; a one-granule request at 32 bytes fits at 4 in it. */
+	assert_ptr_equal(T_MEMALIGN(&h, 2 * GRAN, GRAN), AT(a, 4));
+	CHECK_HEAP(&h);
+}
+
+/* I6 on the watermarks: each kind of damage is reported. */
+static void test_i6_memalign_watermarks_wrong(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t f[5], *w, *exc;
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	assert_non_null(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN));
+	CHECK_HEAP(&h);
+	/* Class 4 (16 granules): its row, then its exceptions. */
+	w = r->fs_wm + 3 * SH_INDEX_WM_LEVELS;
+	exc = r->fs_wm + SH_INDEX_WM_CLASSES * SH_INDEX_WM_LEVELS +
+	      3 * 3 * SH_INDEX_WM_EXCEPTIONS;
+	/* A watermark above the top block, which has room at 16 granules. */
+	uint32_t keep = w[0];
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		w[c] = r->ngran;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, r->fs_tail);
+	/* ... unless an exception covers it with room enough. */
+	exc[0] = r->slots[r->fs_tail].off;
+	exc[1] = r->ngran;
+	exc[2] = r->ngran;
+	CHECK_HEAP(&h);
+	exc[2] = 1;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, r->fs_tail);
+	exc[2] = 0;
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		w[c] = keep;
+	CHECK_HEAP(&h);
+	/* Out of order, past the arena. */
+	w[0] = w[1] + 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	w[0] = keep;
+	w[SH_INDEX_WM_LEVELS - 1] = r->ngran + 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	w[SH_INDEX_WM_LEVELS - 1] = keep;
+	/* An exception that ends before it starts. */
+	exc[0] = 9;
+	exc[1] = 9;
+	exc[2] = 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	exc[2] = 0;
+	/* A class not in use with a watermark; a class that does not exist in use. */
+	r->fs_wm[0] = 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_wm[0] = 0;
+	r->fs_wm_used |= 1u << (SH_INDEX_WM_CLASSES + 1);
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_wm_used &= ~(1u << (SH_INDEX_WM_CLASSES + 1));
+	/* The table elsewhere. */
+	r->fs_wm++;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_wm--;
+	CHECK_HEAP(&h);
+}
+
 static void test_i6_index_links_do_not_crash(void **state)
 {
 	struct sh_heap h;
@@ -1175,6 +1273,8 @@ int main(void)
 		cmocka_unit_test(test_i5_memalign_keeps_heap_valid),
 #if !SH_LINEAR
 		cmocka_unit_test(test_i6_index_max_wrong),
+		cmocka_unit_test(test_memalign_watermark_sees_block_freed_below),
+		cmocka_unit_test(test_i6_memalign_watermarks_wrong),
 		cmocka_unit_test(test_i6_index_padding_nonzero),
 		cmocka_unit_test(test_i6_index_two_faults_both_count),
 		cmocka_unit_test(test_i6_index_tail_wrong),

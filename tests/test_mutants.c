@@ -60,7 +60,12 @@ static size_t want_index(size_t g, size_t n)
 			break;
 		k = (k + 15) / 16;
 	}
-	return (leaves + entries) * sizeof(uint32_t);
+	/* memalign's watermarks, in regions of at least SH_INDEX_WM_MIN_GRAN granules. */
+	size_t wm = g >= SH_INDEX_WM_MIN_GRAN
+			    ? SH_INDEX_WM_CLASSES *
+				      (SH_INDEX_WM_LEVELS + 3 * SH_INDEX_WM_EXCEPTIONS)
+			    : 0;
+	return (leaves + entries + wm) * sizeof(uint32_t);
 #endif
 }
 
