@@ -1004,6 +1004,51 @@ static void test_memalign_watermark_sees_block_freed_below(void **state)
 	CHECK_HEAP(&h);
 }
 
+/* The watermarks' exceptions: 8 per class; a ninth of more room pushes out the one of least
+ * room, one of no more room than the least is given up itself, and a block that grows over an
+ * exception joins it. Every result is still the lowest aligned fit. */
+static void test_memalign_watermark_exceptions_full(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	unsigned char *a;
+
+	(void)state;
+	th_reset();
+	th_init(&h);
+	a = th_add(&h, 0, TH_MAX_GRAN, 512);
+	r = reg(&h, 0);
+	assert_non_null(r->fs_wm);
+	assert_int_equal((uintptr_t)a % 4096, 0);
+	/* 40 blocks of 16 granules, one of 64 at 640, one of 16 at 704 to keep it apart. */
+	for (unsigned k = 0; k < 40; k++)
+		assert_ptr_equal(T_MALLOC(&h, 16 * GRAN), AT(a, 16 * k));
+	assert_ptr_equal(T_MALLOC(&h, 64 * GRAN), AT(a, 640));
+	assert_ptr_equal(T_MALLOC(&h, 16 * GRAN), AT(a, 704));
+	/* Nothing free below 720: the search raises class 4's watermarks to it. */
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 720));
+	CHECK_HEAP(&h);
+	/* Eight blocks of room 16 below the watermarks fill the exceptions. */
+	for (unsigned k = 0; k < 8; k++) {
+		assert_int_equal(T_FREE(&h, AT(a, 32 * k)), 0);
+		CHECK_HEAP(&h);
+	}
+	/* Room 64 pushes out one of room 16; another of room 16 is given up at once. */
+	assert_int_equal(T_FREE(&h, AT(a, 640)), 0);
+	CHECK_HEAP(&h);
+	assert_int_equal(T_FREE(&h, AT(a, 256)), 0);
+	CHECK_HEAP(&h);
+	/* [0, 48) after this free: it grows over the exception of [32, 48). */
+	assert_int_equal(T_FREE(&h, AT(a, 16)), 0);
+	CHECK_HEAP(&h);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 0));
+	CHECK_HEAP(&h);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 64 * GRAN), AT(a, 640));
+	CHECK_HEAP(&h);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 16 * GRAN), AT(a, 16));
+	CHECK_HEAP(&h);
+}
+
 /* I6 on the watermarks: each kind of damage is reported. */
 static void test_i6_memalign_watermarks_wrong(void **state)
 {
@@ -1274,6 +1319,7 @@ int main(void)
 #if !SH_LINEAR
 		cmocka_unit_test(test_i6_index_max_wrong),
 		cmocka_unit_test(test_memalign_watermark_sees_block_freed_below),
+		cmocka_unit_test(test_memalign_watermark_exceptions_full),
 		cmocka_unit_test(test_i6_memalign_watermarks_wrong),
 		cmocka_unit_test(test_i6_index_padding_nonzero),
 		cmocka_unit_test(test_i6_index_two_faults_both_count),
