@@ -1088,12 +1088,22 @@ static void test_i6_memalign_watermarks_wrong(void **state)
 	w[SH_INDEX_WM_LEVELS - 1] = r->ngran + 1;
 	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
 	w[SH_INDEX_WM_LEVELS - 1] = keep;
-	/* An exception that ends before it starts. */
+	/* An exception that ends before it starts, one past the arena, one of a class not in
+	 * use (class 5, the next row of exceptions). */
 	exc[0] = 9;
 	exc[1] = 9;
 	exc[2] = 1;
 	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	exc[1] = r->ngran + 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
 	exc[2] = 0;
+	exc += 3 * SH_INDEX_WM_EXCEPTIONS;
+	exc[0] = 9;
+	exc[1] = 10;
+	exc[2] = 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	exc[2] = 0;
+	CHECK_HEAP(&h);
 	/* A class not in use with a watermark; a class that does not exist in use. */
 	r->fs_wm[0] = 1;
 	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
@@ -1105,6 +1115,18 @@ static void test_i6_memalign_watermarks_wrong(void **state)
 	r->fs_wm++;
 	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
 	r->fs_wm--;
+	CHECK_HEAP(&h);
+	/* Class 1 (2 granules) in use: the hole [3, 5) gives 4; [70, 72), chained, has room 2
+	 * there, and a watermark above it (the top block's start) misses it. */
+	struct sh_region_info ri;
+	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
+	assert_ptr_equal(T_MEMALIGN(&h, 2 * GRAN, GRAN), AT((unsigned char *)ri.arena, 4));
+	CHECK_HEAP(&h);
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		r->fs_wm[c] = r->slots[r->fs_tail].off;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		r->fs_wm[c] = 0;
 	CHECK_HEAP(&h);
 }
 
