@@ -492,25 +492,26 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
  * is the whole block): the most granules an aligned start in it can have. Maxima of sizes
  * cannot skip the blocks whose room is short (at a large alignment, nearly all of them), so
  * the search keeps, per alignment class k (2^1 .. 2^SH_INDEX_WM_CLASSES granules) in use,
- * watermarks W[k][c] for the thresholds 2^c (c < SH_INDEX_WM_LEVELS, non-decreasing in c)
- * and up to SH_INDEX_WM_EXCEPTIONS exceptions {e, x, m}, with the invariant
+ * watermarks W[k][c] for SH_INDEX_WM_LEVELS thresholds t(c) (1, 2, 3, then four per octave;
+ * W non-decreasing in c) and up to SH_INDEX_WM_EXCEPTIONS exceptions {e, x, m}, with the
+ * invariant
  *
- *   a free block with room p >= 1 at 2^k starts at or above W[k][c] (2^c <= p the largest
- *   such power of two below 2^SH_INDEX_WM_LEVELS), or inside an exception's [e, x) with
- *   m >= p.
+ *   a free block with room p >= 1 at 2^k starts at or above W[k][c], c the level of the
+ *   largest threshold at most p, or inside an exception's [e, x) with m >= p.
  *
- * A search for gran tries the exceptions with m >= gran below W[k][floor(log2 gran)] in
- * address order, then the index from that watermark on: nothing else below it can hold
- * gran. When it has seen the first block with room for gran at A (accepted or not; the
- * arena's size if none), nothing below A has room for gran: it raises W[k][c] to A for
- * every c >= ceil(log2 gran) and lowers m to gran - 1 in the exceptions below A. A block
- * only loses room when it shrinks, moves up inside itself or goes: a part of a block has no
- * more room than the block. So the only events that can break the invariant are a block that
- * becomes free or grows (wm_note): in every class in use whose watermark it passes it
- * becomes an exception (joined to one it overlaps; when all are taken, the highest one is
- * given up and the watermarks come down to its start). A region that never sees memalign
- * has no class in use and pays one test per such event. Regions under SH_INDEX_WM_MIN_GRAN
- * granules have no watermarks (their table would outweigh them) and search from the start.
+ * A search for gran tries the exceptions with m >= gran below W[k][c] (c the level of the
+ * largest threshold at most gran) in address order, then the index from that watermark on:
+ * nothing else below it can hold gran. When it has seen the first block with room for gran
+ * at A (accepted or not; the arena's size if none), nothing below A has room for gran: it
+ * raises W[k][c] to A for every c whose threshold is at least gran, and lowers m to gran - 1
+ * in the exceptions below A. A block only loses room when it shrinks, moves up inside itself
+ * or goes: a part of a block has no more room than the block. So the only events that can
+ * break the invariant are a block that becomes free or grows (wm_note): in every class in use
+ * whose watermark it passes it becomes an exception (joined to one it overlaps; when all are
+ * taken, the one of least room is given up and the watermarks up to its room come down to its
+ * start). A region that never sees memalign has no class in use and pays one test per such
+ * event. Regions under SH_INDEX_WM_MIN_GRAN granules have no watermarks (their table would
+ * outweigh them) and search from the start.
  */
 struct aligned_walk {
 	const struct sh_region *r;
