@@ -7,6 +7,8 @@
 #   corpus-merge[-linear]  make corpus-merge [LINEAR=1]: inputs with new coverage copied into
 #                      corpus/ for review
 #   bugs               make bugs: the whole bug catalog
+#   regressions-all    make check-regressions BUGS=all: corpus/regressions/ alone catches every
+#                      catalog bug (make check runs the check-subset only)
 #   mutation           make mutation MUTATION_SAMPLE=400
 #   coverage           make coverage COVERAGE_WORK=1 (the work corpus counts too)
 #   exhaustive         make exhaustive EXHAUSTIVE_SECONDS=1800

@@ -94,6 +94,11 @@ def steps_nightly(make):
         ("corpus-merge", "new coverage into corpus/", [make, "corpus-merge"]),
         ("corpus-merge-linear", "the same, SH_LINEAR campaign", [make, "corpus-merge", "LINEAR=1"]),
         ("bugs", "whole bug catalog", [make, "bugs"]),
+        (
+            "regressions-all",
+            "regression corpus alone vs every catalog bug",
+            [make, "check-regressions", "BUGS=all"],
+        ),
         ("mutation", "mutation sample", [make, "mutation", "MUTATION_SAMPLE=" + mutants]),
         ("coverage", "core/ line and branch coverage", [make, "coverage", "COVERAGE_WORK=1"]),
         (
@@ -149,7 +154,7 @@ def main(argv):
             return 2
     if "--list" in argv[2:]:
         for name, what, cmd in steps:
-            print("%-20s %-44s %s" % (name, what, shlex.join(cmd)))
+            print("%-20s %-46s %s" % (name, what, shlex.join(cmd)))
         return 0
 
     logdir = os.path.join(ROOT, "build", "ci", pipeline)

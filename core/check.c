@@ -14,7 +14,7 @@
  * LIVE), the hash (LIVE) and the free index (FREE). So every slot is on exactly one list.
  */
 
-#include "sh_internal.h"
+#include "harden.h"
 
 void sh_check_fail(struct sh_check_report *rep, int inv, unsigned region, uint32_t slot,
 		   uintptr_t block, const char *what)
@@ -254,5 +254,5 @@ int sh_check(const struct sh_heap *h, struct sh_check_report *r)
 			}
 		failures += check_region(g, i, r);
 	}
-	return failures ? SH_ECORRUPT : SH_OK;
+	return failures ? SH_ECORRUPT : sh_hd_check(h, r);
 }

@@ -17,7 +17,7 @@
  *   after   |<------------ free lo ----------->|     b and hi go back to the spare stack
  */
 
-#include "sh_internal.h"
+#include "harden.h"
 
 static struct sh_slot *slot(const struct sh_region *r, uint32_t i)
 {
@@ -247,6 +247,7 @@ int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots)
 	r->nslots = (uint32_t)nslots;
 	r->nbuckets = buckets_for(nslots);
 	region_format(r, slots_at, (uint32_t)nslots, size);
+	sh_hd_region(r);
 	h->nregions++;
 	return SH_OK;
 }
@@ -273,6 +274,12 @@ static int misuse(struct sh_heap *h, int code, const void *p)
  * block reaches. */
 static int size_to_gran(size_t n, uint32_t *gran)
 {
+#if SH_HARDEN
+	/* Rule 1 of the harden build: granules for n + 1 bytes, at least one guard byte. */
+	if (n > SIZE_MAX - SH_GRANULE)
+		return SH_EOVERFLOW;
+	n++;
+#endif
 	if (n > SIZE_MAX - (SH_GRANULE - 1))
 		return SH_EOVERFLOW;
 	size_t g = (n + SH_GRANULE - 1) / SH_GRANULE;
@@ -366,7 +373,7 @@ void *sh_malloc_in(struct sh_heap *h, unsigned region_mask, size_t size)
 		return NULL;
 	if (size_to_gran(size, &gran))
 		return alloc_failed(h, SH_EOVERFLOW);
-	void *p = malloc_gran(h, region_mask, gran);
+	void *p = sh_hd_handout(h, malloc_gran(h, region_mask, gran), size);
 	return p ? p : alloc_failed(h, SH_ENOMEM);
 }
 
@@ -447,7 +454,7 @@ void *sh_memalign_in(struct sh_heap *h, unsigned region_mask, size_t align, size
 			sh_fs_scan(r, c.gran, c.align / SH_GRANULE,
 				   (mis ? c.align - mis : 0) / SH_GRANULE, accept_aligned, &c);
 		if (fi != SH_NIL)
-			return carve(r, fi, c.at, c.gran);
+			return sh_hd_handout(h, carve(r, fi, c.at, c.gran), size);
 	}
 	return alloc_failed(h, SH_ENOMEM);
 }
@@ -477,6 +484,13 @@ static int find_live(const struct sh_heap *h, const void *p, unsigned *ri, uint3
 	}
 	return SH_EFOREIGN;
 }
+
+#if SH_HD_ACTIVE
+bool sh_find_live_slot(const struct sh_heap *h, const void *p, unsigned *ri, uint32_t *si)
+{
+	return find_live(h, p, ri, si) == SH_OK;
+}
+#endif
 
 /* Rule 5: live block bi becomes free and merges with its free neighbours. */
 static void release(struct sh_region *r, uint32_t bi)
@@ -537,6 +551,7 @@ int sh_free(struct sh_heap *h, void *p)
 	int code = find_live(h, p, &ri, &si);
 	if (code)
 		return misuse(h, code, p);
+	sh_hd_release(h, ri, si);
 	release(&h->region[ri], si);
 	return SH_OK;
 }
@@ -548,7 +563,7 @@ size_t sh_usable_size(const struct sh_heap *h, const void *p)
 
 	if (!h || !p || find_live(h, p, &ri, &si))
 		return 0;
-	return (size_t)slot(&h->region[ri], si)->size * SH_GRANULE;
+	return sh_usable_of(slot(&h->region[ri], si));
 }
 
 /* ---- realloc ---- */
@@ -628,7 +643,9 @@ void *sh_realloc_in(struct sh_heap *h, unsigned region_mask, void *p, size_t siz
 		return NULL;
 	}
 	struct sh_region *r = &h->region[ri];
+	sh_hd_enter(h, ri, bi);
 	if (size == 0) {
+		sh_hd_release(h, ri, bi);
 		release(r, bi);
 		return NULL;
 	}
@@ -636,19 +653,24 @@ void *sh_realloc_in(struct sh_heap *h, unsigned region_mask, void *p, size_t siz
 		return alloc_failed(h, SH_EOVERFLOW);
 
 	struct sh_slot *b = slot(r, bi);
+	uint32_t old_size = b->size;
 	if (gran <= b->size) {
 		shrink_in_place(r, bi, gran);
+		sh_hd_resized(h, ri, bi, old_size, size);
 		return p;
 	}
 	if (is_free(r, b->above) && slot(r, b->above)->size >= gran - b->size) {
 		grow_in_place(r, bi, gran);
+		sh_hd_resized(h, ri, bi, old_size, size);
 		return p;
 	}
-	void *q = malloc_gran(h, region_mask, gran);
+	void *q = sh_hd_handout(h, malloc_gran(h, region_mask, gran), size);
 	if (!q)
 		return alloc_failed(h, SH_ENOMEM);
-	/* Slots of live blocks never move, so bi still names p's block. */
+	/* Slots of live blocks never move, so bi still names p's block. (SH_HARDEN: the new
+	 * block holds more than the old one's granules before its guard, so the copy spares it.) */
 	sh_memcpy(q, p, (size_t)b->size * SH_GRANULE);
+	sh_hd_release(h, ri, bi);
 	release(r, bi);
 	return q;
 }
@@ -658,6 +680,11 @@ void *sh_realloc_in(struct sh_heap *h, unsigned region_mask, void *p, size_t siz
 int sh_last_error(const struct sh_heap *h)
 {
 	return h ? h->last_error : SH_EINVAL;
+}
+
+const struct sh_report *sh_last_report(const struct sh_heap *h)
+{
+	return h ? &h->report : NULL;
 }
 
 void sh_set_error_hook(struct sh_heap *h, sh_error_hook fn, void *ctx)

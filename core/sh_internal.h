@@ -40,10 +40,18 @@ struct sh_slot {
 	 */
 	uint32_t link[2];
 	uint32_t list; /* enum sh_list */
+#if SH_HARDEN
+	/* Live blocks: the size asked for, rq_gran * SH_GRANULE + rq_rem bytes (a request can
+	 * exceed 32 bits; the guard bytes run from there to the block's end). */
+	uint32_t rq_gran;
+	uint32_t rq_rem;
+#endif
 };
 
 _Static_assert(sizeof(struct sh_slot) == SH_SLOT_BYTES,
 	       "a slot is SH_SLOT_BYTES on every target");
+_Static_assert(SH_SLOT_BYTES - SH_SLOT_HARDEN_BYTES == 28u,
+	       "the default build's slot is 28 bytes; only SH_HARDEN adds to it");
 _Static_assert(SH_MAX_SLOTS < UINT32_MAX, "SH_NIL is no slot index");
 _Static_assert((SH_GRANULE & (SH_GRANULE - 1)) == 0, "SH_GRANULE is a power of two");
 _Static_assert(SH_GRANULE >= 2 * sizeof(void *), "SH_GRANULE holds two pointers");
@@ -61,6 +69,16 @@ static inline struct sh_slot *sh_slot_at(const struct sh_region *r, uint32_t i)
 static inline uint32_t sh_end_of(const struct sh_slot *s)
 {
 	return s->off + s->size;
+}
+
+/* Usable size of live slot s: its block size, or in the SH_HARDEN build the size asked for. */
+static inline size_t sh_usable_of(const struct sh_slot *s)
+{
+#if SH_HARDEN
+	return (size_t)s->rq_gran * SH_GRANULE + s->rq_rem;
+#else
+	return (size_t)s->size * SH_GRANULE;
+#endif
 }
 
 static inline uint32_t sh_bucket_of(const struct sh_region *r, uint32_t off)

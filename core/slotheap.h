@@ -58,12 +58,20 @@
 #ifndef SH_SLOTS_PER_BUCKET
 #define SH_SLOTS_PER_BUCKET 2 /* hash load: buckets = next power of two >= nslots / this */
 #endif
+#ifndef SH_HARDEN
+#define SH_HARDEN 0 /* 1: caller-bug detection (guard bytes, poisoned free memory; see below) */
+#endif
 
 #define SH_ALL_REGIONS (~0u) /* region mask naming every region */
 
 /* Bytes of one slot, on every target: block offset and size, address neighbours, two links
- * and the list tag (uint32_t each). */
-#define SH_SLOT_BYTES 28u
+ * and the list tag (uint32_t each); the SH_HARDEN build adds the requested size (8 bytes). */
+#if SH_HARDEN
+#define SH_SLOT_HARDEN_BYTES 8u
+#else
+#define SH_SLOT_HARDEN_BYTES 0u
+#endif
+#define SH_SLOT_BYTES (28u + SH_SLOT_HARDEN_BYTES)
 /* Most slots one region can have. */
 #define SH_MAX_SLOTS 0xffffffu
 
@@ -113,10 +121,57 @@ enum sh_error {
 				of any block (interior pointer, never allocated) */
 	SH_EDOUBLEFREE = 11, /* free/realloc of the start of a free block: already freed */
 	SH_ECORRUPT = 12,    /* sh_check found a broken invariant */
+	SH_EOVERRUN = 13, /* SH_HARDEN: a guard byte after a block's requested size changed */
+	SH_EUSEAFTERFREE = 14, /* SH_HARDEN: free memory changed before it was handed out */
 };
 
-/* Called on every detected misuse (free/realloc of a bad pointer) with its code. */
+/* Called on every detected misuse (free/realloc of a bad pointer) with its code and pointer,
+ * and, in the SH_HARDEN build, on every caller bug caught (SH_EOVERRUN, SH_EUSEAFTERFREE)
+ * with the block's address; sh_last_report() then gives the whole report. */
 typedef void (*sh_error_hook)(void *ctx, int code, const void *ptr);
+
+/*
+ * Caller-bug detection (build with SH_HARDEN=1; off by default; docs/HARDENING.md):
+ *
+ *  - Rule 1 becomes "granules for n + 1 bytes": every block keeps at least one guard byte
+ *    after the n bytes asked for, and all bytes from n to the block's end hold SH_GUARD_BYTE.
+ *    The usable size of a live block is n (rule 9 variant): bytes past it are the guard.
+ *    free and realloc verify the guard of the block they are given, sh_check those of every
+ *    live block. A changed guard byte is reported as SH_EOVERRUN, ptr the block, size n, bad
+ *    the offset from ptr of the first changed byte (so n <= bad < block size).
+ *  - Free memory holds SH_POISON_BYTE: the whole arena at sh_add_region, every block as it
+ *    is freed, every tail a shrinking realloc cuts off. Bytes are verified as they are
+ *    handed out again (malloc, calloc, memalign, realloc moving or growing in place); a
+ *    changed byte is reported as SH_EUSEAFTERFREE, ptr the block handed out (for a realloc
+ *    growing in place, the block being grown), size the bytes asked for, bad the offset from
+ *    ptr of the first changed byte.
+ *
+ * A report calls the error hook once (code and ptr) and records the whole report for
+ * sh_last_report(); it changes neither sh_last_error() nor the misuse counter. The call then
+ * completes exactly as it would have without the caller's bug, and returns what it would
+ * have: free frees, realloc resizes, an allocation returns its block. The guard of a block
+ * reported by realloc is rewritten, so each overrun is reported once; free memory handed out
+ * becomes the caller's. The heap's own data is never in the arena, so it is intact after
+ * any report. One call reports at most twice: a moving realloc first the old block's
+ * overrun, then the new block's use after free.
+ *
+ * Under AddressSanitizer (a build that compiles core's metadata-owning files with
+ * -fno-sanitize=address -DSH_ASAN=1, as the Makefile's sanitizer builds do), whatever the
+ * heap does not hand out is poisoned: each region's metadata (slots, buckets, index) and the
+ * free blocks of its arena. A live block is unpoisoned over its whole block size (at least its
+ * usable size). Memory given to a heap stays poisoned when the heap is abandoned: unpoison it
+ * (ASAN_UNPOISON_MEMORY_REGION) before using it for anything else.
+ */
+#define SH_GUARD_BYTE 0xfd  /* after the requested size, SH_HARDEN */
+#define SH_POISON_BYTE 0xdd /* in free memory, SH_HARDEN */
+
+/* One caller bug caught by the SH_HARDEN build. */
+struct sh_report {
+	int code;	 /* SH_EOVERRUN or SH_EUSEAFTERFREE (0: nothing reported yet) */
+	const void *ptr; /* the block */
+	size_t size;	 /* its requested size (the bytes asked for) */
+	size_t bad;	 /* offset from ptr of the first byte found changed */
+};
 
 /* One region. The fields are the allocator's own: read them through sh_region_info(). */
 struct sh_region {
@@ -158,6 +213,7 @@ struct sh_heap {
 	size_t misuse;
 	sh_error_hook hook;
 	void *hook_ctx;
+	struct sh_report report; /* the latest caller bug caught (SH_HARDEN) */
 };
 
 /* Returns the bytes of metadata at the low end of a region of size bytes with nslots slots
@@ -217,11 +273,16 @@ void *sh_memalign_in(struct sh_heap *h, unsigned region_mask, size_t align, size
  * with SH_EFOREIGN, SH_EBADPTR or SH_EDOUBLEFREE, and the heap is left unchanged. */
 int sh_free(struct sh_heap *h, void *p);
 
-/* Returns the usable size of the live block p (its block size), or 0 if p is not live. */
+/* Returns the usable size of the live block p (its block size; in the SH_HARDEN build the size
+ * asked for), or 0 if p is not live. */
 size_t sh_usable_size(const struct sh_heap *h, const void *p);
 
 /* Returns the code of the most recent failed allocation or misuse (0 if none yet). */
 int sh_last_error(const struct sh_heap *h);
+
+/* The latest overrun or use after free reported (SH_HARDEN build), all zero if none (always
+ * so in the default build); valid until the next call on h. NULL if h is NULL. */
+const struct sh_report *sh_last_report(const struct sh_heap *h);
 
 /* Installs (or with NULL removes) the misuse hook. */
 void sh_set_error_hook(struct sh_heap *h, sh_error_hook fn, void *ctx);
@@ -276,6 +337,7 @@ enum sh_invariant {
 	SH_I5_ALIGNMENT = 5,	 /* starts and sizes are multiples of SH_GRANULE */
 	SH_I6_INDEX = 6,	 /* the free index agrees with the free blocks */
 	SH_I7_STATS = 7,	 /* counters agree with a full walk */
+	SH_I10_GUARD = 10,	 /* SH_HARDEN: every live block's guard bytes are intact */
 };
 
 struct sh_check_report {
@@ -285,12 +347,19 @@ struct sh_check_report {
 	uint32_t slot;	   /* slot index involved, UINT32_MAX if none */
 	uintptr_t block;   /* block address involved, 0 if none */
 	const char *what;  /* one-line description of the first failure */
+	size_t size;	   /* SH_I10_GUARD: the block's requested size */
+	size_t bad;	   /* SH_I10_GUARD: offset from block of the first changed guard byte */
 };
 
 /* Walks every region and verifies invariants I1-I7 without trusting any link: every walk is
  * bounded, so a corrupted heap cannot make it loop or read outside the slot arrays. Returns 0
  * if all hold, else SH_ECORRUPT with the first failure in *r (r may be NULL). Always
- * compiled; O(slots + buckets + index entries) per region, no recursion. */
+ * compiled; O(slots + buckets + index entries) per region, no recursion.
+ * SH_HARDEN: when I1-I7 hold, it also verifies the guard bytes of every live block (O(slack
+ * bytes)); if some changed it returns SH_EOVERRUN, *r naming SH_I10_GUARD, the lowest such
+ * block of the first region that has one, its slot, requested size and first changed
+ * byte, and failures the number of such blocks. It reports nothing through the hook and
+ * changes nothing: the block stays reported until it is freed or reallocated. */
 int sh_check(const struct sh_heap *h, struct sh_check_report *r);
 
 /* Name of an error code or invariant, for messages ("SH_EBADPTR", "I3 consolidation").

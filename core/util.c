@@ -85,6 +85,10 @@ const char *sh_strerror(int code)
 		return "SH_EDOUBLEFREE";
 	case SH_ECORRUPT:
 		return "SH_ECORRUPT";
+	case SH_EOVERRUN:
+		return "SH_EOVERRUN";
+	case SH_EUSEAFTERFREE:
+		return "SH_EUSEAFTERFREE";
 	default:
 		return "SH_E?";
 	}
@@ -97,6 +101,8 @@ const char *sh_invariant_name(int invariant)
 		"I4 hash", "I5 alignment", "I6 free index",	   "I7 statistics",
 	};
 
+	if (invariant == SH_I10_GUARD)
+		return "I10 guard bytes";
 	if (invariant < 0 || invariant > SH_I7_STATS)
 		return "I?";
 	return names[invariant];

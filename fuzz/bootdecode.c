@@ -679,6 +679,8 @@ static int check_mb2_loader(struct diffheap *d, const struct boot_input *b,
 	cfg.phys_to_ptr = mb2_map;
 	cfg.phys_ctx = &mm;
 	sh_memmap_init(&map, mapbuf, MAP_CAP);
+	/* The heap an earlier input built in pool left it poisoned (ASan builds): ours again. */
+	dh_unpoison(pool, sizeof(pool));
 	int rc = sh_boot_multiboot2(&h, SH_MB2_MAGIC, MB2_INFO_PHYS, &cfg, &map, &res);
 	if ((rc == SH_MM_OK) != res.have_extended ||
 	    (rc != SH_MM_OK && rc != res.extended_error))

@@ -63,6 +63,8 @@ struct diffheap {
 
 	int hook_calls, hook_code;
 	const void *hook_ptr;
+	struct sh_report caught[4]; /* SH_HARDEN: caller-bug reports of the current step */
+	unsigned ncaught;
 
 	size_t step;
 	const struct ops_op *op;
@@ -509,6 +511,18 @@ static void hook(void *ctx, int code, const void *ptr)
 {
 	struct diffheap *d = ctx;
 
+	/* Caller bugs the SH_HARDEN build catches are compared with the model's reports after
+	 * the step; the hook also sees misuse, which check_misuse_hook compares. */
+	if (code == SH_EOVERRUN || code == SH_EUSEAFTERFREE) {
+		const struct sh_report *r = sh_last_report(&d->heap);
+
+		if (d->ncaught < 4)
+			d->caught[d->ncaught] = *r;
+		if (r->code != code || r->ptr != ptr)
+			d->caught[d->ncaught < 4 ? d->ncaught : 3].code = -1; /* disagree */
+		d->ncaught++;
+		return;
+	}
 	d->hook_calls++;
 	d->hook_code = code;
 	d->hook_ptr = ptr;
@@ -733,7 +747,29 @@ static int check_heap(struct diffheap *d)
 	char b1[80], b2[80];
 
 	memset(&rep, 0, sizeof(rep));
-	if (sh_check(&d->heap, &rep) != 0)
+	rc = sh_check(&d->heap, &rep);
+	if (rc == SH_EOVERRUN || (rc == 0 && SH_HARDEN)) {
+		/* SH_HARDEN: live blocks whose guard the caller changed, as the model says. */
+		struct sh_report want;
+		size_t n = shref_check_guards(d->model, &want);
+
+		if (rc == 0 ? n != 0
+			    : rep.invariant != SH_I10_GUARD || rep.failures != n ||
+				      rep.block != (uintptr_t)want.ptr ||
+				      rep.size != want.size || rep.bad != want.bad)
+			return dh_fail(
+				d, "caller-bug report (sh_check)",
+				"sh_check: %s, %u overrun block%s, first %s size %zu byte %zu;"
+				" model: %zu, first %s size %zu byte %zu",
+				sh_strerror(rc), rc ? rep.failures : 0,
+				rc && rep.failures == 1 ? "" : "s",
+				fmt_ptr(d, rc ? rep.block : 0, b1, sizeof(b1)),
+				rc ? rep.size : 0, rc ? rep.bad : 0, n,
+				fmt_ptr(d, (uintptr_t)want.ptr, b2, sizeof(b2)), want.size,
+				want.bad);
+		rc = 0;
+	}
+	if (rc != 0)
 		return dh_fail(d, sh_invariant_name(rep.invariant),
 			       "sh_check: %s (region %u, slot %" PRIu32
 			       ", block %s), %u failure%s",
@@ -908,6 +944,14 @@ static int check_error_codes(struct diffheap *d, const char *call)
 	return 0;
 }
 
+/* Rule 1: the block a request of req bytes needs (the harden build: one guard byte more). */
+static size_t policy_block(size_t req)
+{
+	if (SH_HARDEN)
+		return req / G * G + G;
+	return req > G ? (req + G - 1) / G * G : G;
+}
+
 /* Checks a fresh block (malloc, calloc, memalign, realloc of NULL) and records it. */
 static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, uintptr_t m,
 			   size_t req, bool req_known, size_t align, bool zeroed)
@@ -937,7 +981,8 @@ static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, ui
 	if (region_of(d, c, &in_arena) < 0 || !in_arena)
 		return dh_fail(d, "I1 tiling", "%s returned %s, outside every arena", call,
 			       fmt_ptr(d, c, b1, sizeof(b1)));
-	if (c % G || (align > G && c % align) || cu % G || cu == 0 || (req_known && cu < req))
+	if (c % G || (align > G && c % align) || (!SH_HARDEN && (cu % G || cu == 0)) ||
+	    (SH_HARDEN && cu != req) || (req_known && cu < req))
 		return dh_fail(d, "I5 alignment",
 			       "%s returned %s usable %zu for %zu bytes aligned to %zu", call,
 			       fmt_ptr(d, c, b1, sizeof(b1)), cu, req, align);
@@ -956,7 +1001,7 @@ static int check_new_block(struct diffheap *d, const char *call, uintptr_t c, ui
 			       "calloc block %s: byte %zu of %zu is 0x%02x, not 0",
 			       fmt_ptr(d, c, b1, sizeof(b1)), i, cu, p[i]);
 	}
-	if (req_known && cu > (req > G ? (req + G - 1) / G * G : G))
+	if (req_known && shref_block_size(d->model, m) > policy_block(req))
 		d->count.whole_block++;
 	pattern_fill(d, c, cu, d->next_id);
 	if (!live_add(d, c, cu, d->next_id)) {
@@ -1075,7 +1120,7 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 		return dh_fail(d, "I8 differential (usable size)",
 			       "realloc to %s: core %zu, model %zu",
 			       fmt_ptr(d, c, b1, sizeof(b1)), cu, mu);
-	if (c % G || cu % G || cu < size)
+	if (c % G || (SH_HARDEN ? cu != size : cu % G || cu < size))
 		return dh_fail(d, "I5 alignment",
 			       "realloc returned %s usable %zu for %zu bytes",
 			       fmt_ptr(d, c, b1, sizeof(b1)), cu, size);
@@ -1097,7 +1142,7 @@ static int do_realloc(struct diffheap *d, uintptr_t p, size_t size)
 	}
 	if (c != p)
 		poison(p, old.usable);
-	else if (cu < old.usable)
+	else if (cu < old.usable && !SH_HARDEN) /* (SH_HARDEN: still the block's guard) */
 		poison(c + cu, old.usable - cu);
 	unpoison(c, cu);
 	pattern_fill(d, c, cu, old.id);
@@ -1137,6 +1182,108 @@ static uintptr_t first_aligned_fit(const struct diffheap *d, size_t align, size_
 			return p;
 		}
 	}
+	return 0;
+}
+
+/* SH_HARDEN: the caller's bugs the step's call reported are the model's, in order. */
+static int check_caught(struct diffheap *d)
+{
+	struct sh_report want[2];
+	unsigned n = shref_reports(d->model, want, 2);
+	char b1[48], b2[48];
+
+	if (n > 2 || d->ncaught > 4)
+		return dh_fail(d, "caller-bug report",
+			       "%u reports from core, %u from the model", d->ncaught, n);
+	for (unsigned i = 0; i < n || i < d->ncaught; i++) {
+		const struct sh_report *c = i < d->ncaught ? &d->caught[i] : NULL;
+		const struct sh_report *m = i < n ? &want[i] : NULL;
+
+		if (!c || !m || c->code != m->code || c->ptr != m->ptr || c->size != m->size ||
+		    c->bad != m->bad)
+			return dh_fail(
+				d, "caller-bug report",
+				"report %u: core %s %s size %zu byte %zu, model %s %s size %zu"
+				" byte %zu (core %u reports, model %u)",
+				i, c ? sh_strerror(c->code) : "none",
+				fmt_ptr(d, c ? (uintptr_t)c->ptr : 0, b1, sizeof(b1)),
+				c ? c->size : 0, c ? c->bad : 0,
+				m ? sh_strerror(m->code) : "none",
+				fmt_ptr(d, m ? (uintptr_t)m->ptr : 0, b2, sizeof(b2)),
+				m ? m->size : 0, m ? m->bad : 0, d->ncaught, n);
+	}
+	return 0;
+}
+
+/* SH_HARDEN ops: the caller writes where it should not, past ASan's poisoning of free memory
+ * (core poisons it: these writes are what a caller without ASan does). */
+static void wild_write(uintptr_t a, unsigned char v)
+{
+#ifdef DH_ASAN
+	uintptr_t w = a & ~(uintptr_t)7;
+	bool poisoned = __asan_address_is_poisoned((void *)a) != 0;
+
+	if (poisoned)
+		unpoison(w, 8);
+	*(volatile unsigned char *)a = v;
+	if (poisoned)
+		poison(w, 8);
+#else
+	*(volatile unsigned char *)a = v;
+#endif
+}
+
+static int do_overrun(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touched)
+{
+	const struct live *e;
+	size_t bs, k;
+	char b1[48];
+
+	if (!d->nlive) {
+		RESULT(d, "no live block");
+		return 0;
+	}
+	*touched = (ptrdiff_t)(op->idx % d->nlive);
+	e = &d->live[*touched];
+	bs = shref_block_size(d->model, e->p);
+	if (bs <= e->usable)
+		return dh_fail(d, "caller-bug report", "live block %s: block %zu, usable %zu",
+			       fmt_ptr(d, e->p, b1, sizeof(b1)), bs, e->usable);
+	k = (size_t)op->off + 1 < bs - e->usable ? (size_t)op->off + 1 : bs - e->usable;
+	for (size_t i = 0; i < k; i++)
+		wild_write(e->p + e->usable + i, (unsigned char)(op->val + i));
+	if (shref_overrun(d->model, e->p, k, op->val) != 0)
+		return dh_fail(d, "caller-bug report", "the model refused the overrun of %s",
+			       fmt_ptr(d, e->p, b1, sizeof(b1)));
+	RESULT(d, "%zu byte%s past %s + %zu", k, k == 1 ? "" : "s",
+	       fmt_ptr(d, e->p, b1, sizeof(b1)), e->usable);
+	return 0;
+}
+
+static int do_write_freed(struct diffheap *d, const struct ops_op *op)
+{
+	struct sh_block_info b;
+	size_t nfree = 0, want;
+	uintptr_t a;
+	char b1[48];
+
+	for (size_t i = 0; shref_block(d->model, i, &b) == 0; i++)
+		nfree += !b.live;
+	if (!nfree) {
+		RESULT(d, "no free block");
+		return 0;
+	}
+	want = op->idx % nfree;
+	for (size_t i = 0; shref_block(d->model, i, &b) == 0; i++) {
+		if (!b.live && want-- == 0)
+			break;
+	}
+	a = (uintptr_t)b.ptr + op->size % b.size;
+	wild_write(a, op->val);
+	if (shref_write_freed(d->model, a, op->val) != 0)
+		return dh_fail(d, "caller-bug report", "the model refused the write at %s",
+			       fmt_ptr(d, a, b1, sizeof(b1)));
+	RESULT(d, "0x%02x at %s", op->val, fmt_ptr(d, a, b1, sizeof(b1)));
 	return 0;
 }
 
@@ -1233,6 +1380,14 @@ static int run_op(struct diffheap *d, const struct ops_op *op, ptrdiff_t *touche
 		*touched = e;
 		return 0;
 	}
+	case OP_OVERRUN:
+		if (SH_HARDEN)
+			return do_overrun(d, op, touched);
+		return dh_fail(d, "input", "overrun in a build without SH_HARDEN");
+	case OP_WRITE_FREED:
+		if (SH_HARDEN)
+			return do_write_freed(d, op);
+		return dh_fail(d, "input", "write_freed in a build without SH_HARDEN");
 	default:
 		return dh_fail(d, "input", "unknown op kind %u", op->kind);
 	}
@@ -1250,15 +1405,24 @@ int dh_step(struct diffheap *d, const struct ops_op *op)
 	d->hook_calls = 0;
 	d->hook_code = 0;
 	d->hook_ptr = NULL;
+	d->ncaught = 0;
 	d->result[0] = 0;
 	d->count.ops++;
-	if (run_op(d, op, &touched))
+	if (run_op(d, op, &touched) || check_caught(d))
 		return -1;
 	if (d->trace) {
 		char line[128];
 
 		ops_format_op(op, line, sizeof(line));
 		fprintf(d->trace, "%5zu  %-40s -> %s\n", d->step, line, d->result);
+		for (unsigned i = 0; i < d->ncaught && i < 4; i++) {
+			char b1[48];
+
+			fprintf(d->trace, "%5s  %-40s    reported %s %s size %zu byte %zu\n",
+				"", "", sh_strerror(d->caught[i].code),
+				fmt_ptr(d, (uintptr_t)d->caught[i].ptr, b1, sizeof(b1)),
+				d->caught[i].size, d->caught[i].bad);
+		}
 	}
 	if (check_heap(d))
 		return -1;
@@ -1392,9 +1556,30 @@ static void unpoison_used(const struct diffheap *d, size_t lo, size_t hi)
 	unpoison((uintptr_t)d->pool + hi, d->pool_bytes - hi);
 }
 
+void dh_unpoison(void *p, size_t n)
+{
+	unpoison((uintptr_t)p, n);
+}
+
+void dh_meta_poison(const struct diffheap *d, bool poisoned)
+{
+	for (unsigned i = 0; i < d->nregions; i++) {
+		uintptr_t base = (uintptr_t)d->ri[i].base;
+		size_t n = (size_t)((uintptr_t)d->ri[i].arena - base);
+
+		if (poisoned)
+			poison(base, n);
+		else
+			unpoison(base, n);
+	}
+}
+
+/* Free blocks and metadata, as core leaves them. */
 static void poison_free_blocks(const struct diffheap *d)
 {
 	struct sh_block_info b;
+
+	dh_meta_poison(d, true);
 
 	for (size_t i = 0; shref_block(d->model, i, &b) == 0; i++) {
 		if (!b.live)

@@ -104,6 +104,14 @@ int dh_drain(struct diffheap *d);
 /* Verifies every live block's contents; returns 0 or -1. */
 int dh_finish(struct diffheap *d);
 
+/* Under ASan core poisons each region's metadata (slots, buckets, index; SH_ASAN builds, see
+ * core/harden.h): a reader of it unpoisons it first (poisoned false) and poisons it again
+ * after (true). A no-op without ASan. */
+void dh_meta_poison(const struct diffheap *d, bool poisoned);
+/* Memory a heap built outside the engine was given (and is now abandoned): unpoisons it, as its
+ * owner must before using it again. A no-op without ASan. */
+void dh_unpoison(void *p, size_t n);
+
 /* Prints regions, blocks of core and model, statistics and slot use. */
 void dh_dump(struct diffheap *d, FILE *f);
 /* Draws the regions, their blocks and slot use as an SVG picture. */

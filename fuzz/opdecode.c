@@ -13,9 +13,9 @@
 #define SIZE_BITS (sizeof(size_t) * 8)
 #define VAL_MASK 0x3fffffu
 
-static const char *const kind_names[OP_COUNT] = {
-	"malloc", "malloc_in", "calloc",      "realloc", "memalign",
-	"free",	  "free_ptr",  "realloc_ptr", "usable",
+static const char *const kind_names[OP_KINDS] = {
+	"malloc",   "malloc_in",   "calloc", "realloc", "memalign",    "free",
+	"free_ptr", "realloc_ptr", "usable", "overrun", "write_freed",
 };
 
 static const char *const ptr_names[PTR_COUNT] = {
@@ -24,7 +24,7 @@ static const char *const ptr_names[PTR_COUNT] = {
 
 const char *ops_kind_name(unsigned kind)
 {
-	return kind < OP_COUNT ? kind_names[kind] : "?";
+	return kind < OP_KINDS ? kind_names[kind] : "?";
 }
 
 const char *ops_ptr_name(unsigned ptr)
@@ -142,6 +142,10 @@ size_t ops_op_fields(unsigned kind)
 		return 6;
 	case OP_USABLE:
 		return 3;
+	case OP_OVERRUN:
+		return 3;
+	case OP_WRITE_FREED:
+		return 4;
 	default:
 		return 0;
 	}
@@ -189,6 +193,12 @@ size_t ops_decode_op(const uint8_t *data, size_t size, struct ops_op *op)
 	if (size < 1)
 		return 0;
 	kind = data[0] % OP_COUNT;
+#if SH_HARDEN
+	if (data[0] == OPS_OPCODE_OVERRUN)
+		kind = OP_OVERRUN;
+	else if (data[0] == OPS_OPCODE_WRITE_FREED)
+		kind = OP_WRITE_FREED;
+#endif
 	need = ops_op_fields(kind);
 	if (size - 1 < need)
 		return 0;
@@ -226,6 +236,16 @@ size_t ops_decode_op(const uint8_t *data, size_t size, struct ops_op *op)
 		op->off = f[2];
 		if (kind == OP_REALLOC_PTR)
 			op->size = ops_size_decode(get24(f + 3));
+		break;
+	case OP_OVERRUN:
+		op->idx = f[0];
+		op->off = f[1];
+		op->val = f[2];
+		break;
+	case OP_WRITE_FREED:
+		op->idx = f[0];
+		op->size = (size_t)f[1] | (size_t)f[2] << 8;
+		op->val = f[3];
 		break;
 	default:
 		break;
@@ -287,7 +307,7 @@ size_t ops_encode_op(const struct ops_op *op, uint8_t *out, size_t cap)
 	uint32_t v = 0, w = 0;
 	uint8_t *f = out + 1;
 
-	if (op->kind >= OP_COUNT || cap < need)
+	if (op->kind >= (SH_HARDEN ? OP_KINDS : OP_COUNT) || cap < need)
 		return 0;
 	out[0] = op->kind;
 	switch (op->kind) {
@@ -336,6 +356,21 @@ size_t ops_encode_op(const struct ops_op *op, uint8_t *out, size_t cap)
 				return 0;
 			put24(f + 3, v);
 		}
+		break;
+	case OP_OVERRUN:
+		out[0] = OPS_OPCODE_OVERRUN;
+		f[0] = op->idx;
+		f[1] = op->off;
+		f[2] = op->val;
+		break;
+	case OP_WRITE_FREED:
+		if (op->size > 0xffff)
+			return 0;
+		out[0] = OPS_OPCODE_WRITE_FREED;
+		f[0] = op->idx;
+		f[1] = (uint8_t)op->size;
+		f[2] = (uint8_t)(op->size >> 8);
+		f[3] = op->val;
 		break;
 	default:
 		return 0;
@@ -402,6 +437,11 @@ int ops_format_op(const struct ops_op *op, char *buf, size_t cap)
 	case OP_REALLOC_PTR:
 		return snprintf(buf, cap, "%s %s %u %u %s", name, ops_ptr_name(op->ptr),
 				op->idx, op->off, s);
+	case OP_OVERRUN:
+		return snprintf(buf, cap, "%s #%u %u 0x%02x", name, op->idx, op->off + 1u,
+				op->val);
+	case OP_WRITE_FREED:
+		return snprintf(buf, cap, "%s %u %zu 0x%02x", name, op->idx, op->size, op->val);
 	default:
 		return snprintf(buf, cap, "?");
 	}
@@ -552,12 +592,16 @@ int ops_parse_line(const char *line, struct ops_layout *l, struct ops_op *op, ch
 	}
 	if (strcmp(w[0], "region") == 0)
 		return parse_region(w, nw, l, err, errcap);
-	for (kind = 0; kind < OP_COUNT; kind++) {
+	for (kind = 0; kind < OP_KINDS; kind++) {
 		if (strcmp(w[0], kind_names[kind]) == 0)
 			break;
 	}
-	if (kind == OP_COUNT) {
+	if (kind == OP_KINDS) {
 		snprintf(err, errcap, "unknown operation '%s'", w[0]);
+		return -1;
+	}
+	if (kind >= OP_COUNT && !SH_HARDEN) {
+		snprintf(err, errcap, "'%s' needs the SH_HARDEN build", w[0]);
 		return -1;
 	}
 	memset(op, 0, sizeof(*op));
@@ -615,6 +659,18 @@ int ops_parse_line(const char *line, struct ops_layout *l, struct ops_op *op, ch
 			goto bad;
 		break;
 	}
+	case OP_OVERRUN:
+		if (want_args(nw, 3, w[0], err, errcap) || !parse_u8(w[1], &op->idx) ||
+		    !parse_num(w[2], &v) || v < 1 || v > 256 || !parse_u8(w[3], &op->val))
+			goto bad;
+		op->off = (uint8_t)(v - 1);
+		break;
+	case OP_WRITE_FREED:
+		if (want_args(nw, 3, w[0], err, errcap) || !parse_u8(w[1], &op->idx) ||
+		    !parse_num(w[2], &op->size) || op->size > 0xffff ||
+		    !parse_u8(w[3], &op->val))
+			goto bad;
+		break;
 	default:
 		goto bad;
 	}

@@ -9,7 +9,9 @@
  *   header   bits 0-1: nregions - 1; bit 2: place regions top-down; other bits ignored
  *   region   arena granules (u16 LE, modulo OPS_MAX_ARENA_GRAN + 1), slots (u8, 0 = invalid),
  *            misalign (low nibble) | tail (high nibble), gap before the region (u8, granules)
- *   op       opcode (u8, modulo OP_COUNT), then the fixed fields of that opcode
+ *   op       opcode (u8, modulo OP_COUNT), then the fixed fields of that opcode; in the
+ *            SH_HARDEN build only, opcode 0xfe is an overrun and 0xff a write into free
+ *            memory (the default build reads them modulo OP_COUNT, as it always did)
  * Decoding never fails: a truncated op at the end is dropped.
  *
  * Text: '#' starts a comment; blank lines are ignored.
@@ -18,6 +20,7 @@
  *   malloc <size> | malloc_in <mask> <size> | calloc <n> <size> | realloc #<i> <size>
  *   memalign <align> <size> | free #<i> | free_ptr <kind> <i> <off>
  *   realloc_ptr <kind> <i> <off> <size> | usable <kind> <i> <off>
+ *   overrun #<i> <k> <v> | write_freed <i> <at> <v>       (SH_HARDEN build only)
  * Text -> bytes -> text is the identity; bytes -> text -> bytes gives an input that runs
  * exactly the same operations.
  */
@@ -47,8 +50,17 @@ enum ops_kind {
 	OP_FREE_PTR,	/* pointer kind, idx, off */
 	OP_REALLOC_PTR, /* pointer kind, idx, off, size */
 	OP_USABLE,	/* pointer kind, idx, off */
-	OP_COUNT
+	OP_COUNT,	/* opcodes of every build: the opcode byte modulo this */
+	/* The SH_HARDEN build only: the caller's bugs that build detects. */
+	OP_OVERRUN = OP_COUNT, /* idx (live block), off (k - 1), val: writes k bytes val,
+				  val + 1, ... from the end of the request (cut at the block's
+				  end) */
+	OP_WRITE_FREED,	       /* idx (free block), at (u16), val: writes val at byte at %
+				  size of free block idx % nfree */
+	OP_KINDS
 };
+#define OPS_OPCODE_OVERRUN 0xfe
+#define OPS_OPCODE_WRITE_FREED 0xff
 
 /* How OP_*_PTR and OP_USABLE compute their pointer; idx and off refine it. */
 enum ops_ptr {
@@ -83,9 +95,10 @@ struct ops_op {
 	uint8_t ptr;  /* enum ops_ptr */
 	uint8_t idx;
 	uint8_t off;
+	uint8_t val; /* the byte OP_OVERRUN and OP_WRITE_FREED write */
 	unsigned mask;
 	size_t n;     /* calloc count */
-	size_t size;  /* request size */
+	size_t size;  /* request size; OP_WRITE_FREED: the offset into the free block */
 	size_t align; /* memalign alignment */
 };
 

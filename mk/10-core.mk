@@ -1,13 +1,14 @@
 # core/ builds that prove it is freestanding: -ffreestanding -nostdlib, 32 and 64 bits, gcc and
-# clang, SH_LINEAR on and off. The objects are linked into one relocatable object whose only
-# undefined symbols must be none: core/ calls nothing outside itself. The object folder starts
+# clang, SH_LINEAR on and off, SH_HARDEN on. The objects are linked into one relocatable object
+# whose only undefined symbols must be none: core/ calls nothing outside itself. The object folder starts
 # empty, so an object of a source that has since gone is never linked in.
 FREESTANDING := -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -O2
-FS_CONFIGS := gcc-64 gcc-32 clang-64 clang-32 gcc-64-linear clang-32-linear
+FS_CONFIGS := gcc-64 gcc-32 clang-64 clang-32 gcc-64-linear clang-32-linear gcc-32-harden \
+	clang-64-harden
 
 fs_cc = $(if $(findstring clang,$(1)),$(CLANG),gcc)
 fs_m = $(if $(findstring -32,$(1)),-m32,-m64)
-fs_lin = $(if $(findstring linear,$(1)),-DSH_LINEAR=1,)
+fs_lin = $(if $(findstring linear,$(1)),-DSH_LINEAR=1,)$(if $(findstring harden,$(1)), -DSH_HARDEN=1,)
 
 $(O)/fs/%/core.o: $(CORE_SRCS) $(wildcard core/*.h) | deps-base
 	@rm -rf $(dir $@)/obj && mkdir -p $(dir $@)/obj

@@ -25,6 +25,7 @@
 CORE_DIR ?= core
 LINEAR ?= 0
 TINY ?= 0
+HARDEN ?= 0
 FUZZ_SECONDS ?= 180
 ENGINE ?= libfuzzer
 JOBS ?= 1
@@ -33,8 +34,9 @@ LLVM_PROFDATA ?= $(shell command -v llvm-profdata || command -v llvm-profdata-14
 LLVM_COV ?= $(shell command -v llvm-cov || command -v llvm-cov-14)
 
 FUZZ_TAG := $(subst /,_,$(patsubst %/,%,$(CORE_DIR)))$(if $(filter 1,$(LINEAR)),-linear)$(if \
-	$(filter 1,$(TINY)),-tiny)
-FUZZ_DEFS := $(if $(filter 1,$(LINEAR)),-DSH_LINEAR=1) $(if $(filter 1,$(TINY)),-DDH_TINY=1)
+	$(filter 1,$(TINY)),-tiny)$(if $(filter 1,$(HARDEN)),-harden)
+FUZZ_DEFS := $(if $(filter 1,$(LINEAR)),-DSH_LINEAR=1) $(if $(filter 1,$(TINY)),-DDH_TINY=1) \
+	$(if $(filter 1,$(HARDEN)),-DSH_HARDEN=1)
 FUZZ_O := $(O)/fuzz/$(FUZZ_TAG)
 FUZZ_WORK ?= $(O)/fuzz-work/$(FUZZ_TAG)
 
@@ -164,7 +166,7 @@ check-soak: $(O)/soak $(O)/linsan/soak
 	@$(O)/soak --tiny --trace-dir $(O)
 
 # ---- campaign, triage, corpus maintenance, coverage ----
-FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) TINY=$(TINY) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
+FUZZ_ENV = O=$(O) CORE_DIR=$(CORE_DIR) LINEAR=$(LINEAR) TINY=$(TINY) HARDEN=$(HARDEN) FUZZ_O=$(FUZZ_O) FUZZ_WORK=$(FUZZ_WORK) \
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ENGINE=$(ENGINE) JOBS=$(JOBS) SH_TRACE=$(SH_TRACE) \
 	FUZZ_TARGETS="$(if $(TARGETS),$(TARGETS),$(FUZZ_TARGETS))" MAKE="$(MAKE)"
 .PHONY: fuzz triage corpus-merge coverage
@@ -197,7 +199,9 @@ HELP += "  (CORE_DIR=dir builds fuzz targets, replay and sh-trace from another c
 
 .PHONY: seeds
 seeds: $(SH_TRACE)
-	@SH_TRACE=$(SH_TRACE) bash scripts/make-seeds.sh
+	@$(MAKE) --no-print-directory sh-trace HARDEN=1
+	@SH_TRACE=$(SH_TRACE) SH_TRACE_HARDEN=$(O)/fuzz/$(subst /,_,$(patsubst %/,%,$(CORE_DIR)))-harden/sh-trace \
+		bash scripts/make-seeds.sh
 HELP += "  seeds               regenerate corpus/<target>/seed-* from fuzz/seeds/<target>/*.trace"
 
 # tests/test_opdecode.c pins the fuzz input formats; it links the decoders (and the engine,

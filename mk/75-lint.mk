@@ -13,6 +13,8 @@ CLANG_TIDY ?= $(shell command -v clang-tidy || command -v clang-tidy-14)
 CPPCHECK ?= cppcheck
 SCAN_BUILD ?= $(shell command -v scan-build || command -v scan-build-14)
 LINT_CFLAGS := -std=c11 -Icore -Iref
+# The harden build with its ASan hooks compiled in (core/harden.h, harden.c).
+LINT_HARDEN := -DSH_HARDEN=1 -DSH_ASAN=1
 
 .PHONY: lint lint-tidy lint-cppcheck lint-scan-build deps-lint
 deps-lint:
@@ -20,9 +22,11 @@ deps-lint:
 
 lint-tidy: | deps-lint
 	@mkdir -p $(LINT_DIR)
-	@echo "lint: clang-tidy over $(words $(LINT_SRCS)) files (default and SH_LINEAR)"
+	@echo "lint: clang-tidy over $(words $(LINT_SRCS)) files (default, SH_LINEAR, SH_HARDEN)"
 	$(Q)$(CLANG_TIDY) --quiet $(LINT_SRCS) -- $(LINT_CFLAGS) >$(LINT_DIR)/tidy.log 2>&1 \
 		&& $(CLANG_TIDY) --quiet $(CORE_SRCS) -- $(LINT_CFLAGS) -DSH_LINEAR=1 \
+		>>$(LINT_DIR)/tidy.log 2>&1 \
+		&& $(CLANG_TIDY) --quiet $(LINT_SRCS) -- $(LINT_CFLAGS) $(LINT_HARDEN) \
 		>>$(LINT_DIR)/tidy.log 2>&1 \
 		|| { grep -E 'warning:|error:' $(LINT_DIR)/tidy.log; \
 		     echo "lint: clang-tidy found the above (log $(LINT_DIR)/tidy.log)"; exit 1; }
@@ -30,8 +34,9 @@ lint-tidy: | deps-lint
 
 lint-cppcheck: | deps-lint
 	@mkdir -p $(LINT_DIR)
-	@echo "lint: cppcheck --enable=all over core/ and ref/ (64- and 32-bit, default and SH_LINEAR)"
-	$(Q)for cfg in "--platform=unix64" "--platform=unix32" "--platform=unix64 -DSH_LINEAR=1"; do \
+	@echo "lint: cppcheck --enable=all over core/ and ref/ (64- and 32-bit, default, SH_LINEAR, SH_HARDEN)"
+	$(Q)for cfg in "--platform=unix64" "--platform=unix32" "--platform=unix64 -DSH_LINEAR=1" \
+		"--platform=unix64 $(LINT_HARDEN)"; do \
 		$(CPPCHECK) -q --enable=all --inconclusive --std=c11 --inline-suppr \
 			--suppressions-list=.cppcheck-suppressions --error-exitcode=1 $$cfg \
 			-Icore -Iref $(LINT_SRCS) || exit 1; \
@@ -41,8 +46,8 @@ lint-cppcheck: | deps-lint
 
 lint-scan-build: | deps-lint
 	@rm -rf $(LINT_DIR)/scan && mkdir -p $(LINT_DIR)/scan/obj
-	@echo "lint: scan-build over core/ and ref/ (default and SH_LINEAR)"
-	$(Q)cd $(LINT_DIR)/scan/obj && for def in "" "-DSH_LINEAR=1"; do \
+	@echo "lint: scan-build over core/ and ref/ (default, SH_LINEAR, SH_HARDEN)"
+	$(Q)cd $(LINT_DIR)/scan/obj && for def in "" "-DSH_LINEAR=1" "$(LINT_HARDEN)"; do \
 		$(SCAN_BUILD) --status-bugs -o $(abspath $(LINT_DIR)/scan) $(CLANG) $(WARN) \
 			-std=c11 -I$(abspath core) -I$(abspath ref) $$def -c $(abspath $(LINT_SRCS)) \
 			|| exit 1; \

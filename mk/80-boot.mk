@@ -27,9 +27,11 @@ $(LP_TEST_OBJ): compat/libpayload/lp_malloc.c compat/libpayload/slotheap_libpayl
 UNIT_LIBS_test_libpayload += $(LP_TEST_OBJ)
 $(O)/tests/test_libpayload: $(LP_TEST_OBJ)
 $(O)/linsan/tests/test_libpayload: $(LP_TEST_OBJ)
+# override: make mutation and make bugs pass CFLAGS on the command line, which would otherwise
+# drop these.
 $(O)/san/tests/test_libpayload.o $(O)/linsan/tests/test_libpayload.o \
 $(O)/clang/tests/test_libpayload.o $(O)/clang/lin/tests/test_libpayload.o: \
-	CFLAGS += -DSH_LP_PREFIXED -Icompat/libpayload
+	override CFLAGS += -DSH_LP_PREFIXED -Icompat/libpayload
 
 BOOT_SIZES ?= 64M,512M,3G,5G
 BOOT_LOADERS ?= multiboot1,multiboot2,coreboot

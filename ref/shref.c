@@ -32,6 +32,16 @@
  *    that wraps the address space (or ends exactly at its top) or that overlaps an arena
  *    already added; core/ refuses such regions, so they never reach the model.
  *  - usable_size of anything but a live block start is 0 and is not misuse.
+ *
+ * The SH_HARDEN build (docs/DESIGN.md, "The harden build"): rule 1 takes granules for n + 1
+ * bytes and the usable size is n. The model keeps the set of addresses whose byte differs
+ * from what the allocator keeps there, the guard byte in a live block's slack or the poison
+ * byte in free memory ("dirty"), as the caller's writes (shref_overrun, shref_write_freed)
+ * make them; the allocator's own fills clear them. Its reports, in call order:
+ *  - free, realloc: the block's first dirty slack byte, SH_EOVERRUN (ptr, request, offset);
+ *  - handing out a block (malloc, calloc, memalign, realloc moving): its first dirty byte,
+ *    SH_EUSEAFTERFREE (ptr, request, offset); realloc growing in place: the first dirty byte
+ *    of what it grows into, ptr the block being grown.
  */
 #include "shref.h"
 
@@ -46,6 +56,9 @@ struct blk {
 	uintptr_t start;
 	size_t size;
 	bool live;
+#if SH_HARDEN
+	size_t req; /* live: the bytes asked for; the guard fills the rest */
+#endif
 };
 
 struct reg {
@@ -63,6 +76,10 @@ struct shref {
 	int last_error;
 	size_t failed_allocs;
 	size_t misuse;
+	struct sh_report rep[2]; /* reports of the last call (SH_HARDEN) */
+	unsigned nrep;
+	uintptr_t *dirty; /* sorted addresses of changed bytes (SH_HARDEN) */
+	size_t ndirty, dcap;
 };
 
 /* ---- block array helpers ---- */
@@ -140,6 +157,12 @@ static int report_misuse(struct shref *m, int code)
 /* Rule 1: bs = max(G, round_up(n, G)); false if that overflows. */
 static bool block_size(size_t n, size_t *bs)
 {
+#if SH_HARDEN
+	/* The harden build's rule 1: granules for n + 1 bytes (one guard byte at least). */
+	if (n > SIZE_MAX - G)
+		return false;
+	n++;
+#endif
 	if (n > SIZE_MAX - (G - 1))
 		return false;
 	*bs = n == 0 ? G : (n + G - 1) / G * G;
@@ -163,6 +186,117 @@ static int classify(const struct shref *m, uintptr_t p, unsigned *ri, size_t *bi
 	return 0;
 }
 
+/* ---- SH_HARDEN: changed bytes and reports ---- */
+
+#if SH_HARDEN
+/* First index of m->dirty holding an address >= a. */
+static size_t dirty_lower(const struct shref *m, uintptr_t a)
+{
+	size_t lo = 0, hi = m->ndirty;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->dirty[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void dirty_set(struct shref *m, uintptr_t a, bool changed)
+{
+	size_t i = dirty_lower(m, a);
+	bool there = i < m->ndirty && m->dirty[i] == a;
+
+	if (changed && !there) {
+		if (m->ndirty == m->dcap) {
+			size_t cap = m->dcap ? 2 * m->dcap : 16;
+			uintptr_t *nd = realloc(m->dirty, cap * sizeof(*nd));
+			if (!nd) {
+				(void)fprintf(stderr, "shref: host out of memory\n");
+				abort();
+			}
+			m->dirty = nd;
+			m->dcap = cap;
+		}
+		memmove(&m->dirty[i + 1], &m->dirty[i], (m->ndirty - i) * sizeof(*m->dirty));
+		m->dirty[i] = a;
+		m->ndirty++;
+	} else if (!changed && there) {
+		memmove(&m->dirty[i], &m->dirty[i + 1],
+			(m->ndirty - i - 1) * sizeof(*m->dirty));
+		m->ndirty--;
+	}
+}
+
+/* The lowest changed address in [lo, hi), or 0. */
+static uintptr_t dirty_first(const struct shref *m, uintptr_t lo, uintptr_t hi)
+{
+	size_t i = dirty_lower(m, lo);
+
+	return i < m->ndirty && m->dirty[i] < hi ? m->dirty[i] : 0;
+}
+
+/* The allocator wrote its own bytes over [lo, hi). */
+static void dirty_clear(struct shref *m, uintptr_t lo, uintptr_t hi)
+{
+	size_t i = dirty_lower(m, lo), j = dirty_lower(m, hi);
+
+	if (j == i)
+		return;
+	memmove(&m->dirty[i], &m->dirty[j], (m->ndirty - j) * sizeof(*m->dirty));
+	m->ndirty -= j - i;
+}
+
+static void add_report(struct shref *m, int code, uintptr_t p, size_t size, size_t bad)
+{
+	if (m->nrep < 2)
+		m->rep[m->nrep] = (struct sh_report){code, (const void *)p, size, bad};
+	m->nrep++;
+}
+
+/* free and realloc verify the guard of live block b, which is then whole again. */
+static void guard_check(struct shref *m, const struct blk *b)
+{
+	uintptr_t a = dirty_first(m, b->start + b->req, b->start + b->size);
+
+	if (a)
+		add_report(m, SH_EOVERRUN, b->start, b->req, a - b->start);
+	dirty_clear(m, b->start + b->req, b->start + b->size);
+}
+
+/* Bytes [lo, hi) of the block at p are handed out for a request of n. */
+static void handed(struct shref *m, uintptr_t p, size_t n, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t a = dirty_first(m, lo, hi);
+
+	if (a)
+		add_report(m, SH_EUSEAFTERFREE, p, n, a - p);
+	dirty_clear(m, lo, hi);
+}
+#endif
+
+/* A block p (0: none) was just taken by malloc, calloc, memalign or a moving realloc for n
+ * bytes. Returns p. */
+static uintptr_t hand_out(struct shref *m, uintptr_t p, size_t n)
+{
+#if SH_HARDEN
+	unsigned ri;
+	size_t bi;
+
+	if (p == 0 || classify(m, p, &ri, &bi) != 0)
+		return p;
+	struct blk *b = &m->r[ri].b[bi];
+	b->req = n;
+	handed(m, p, n, b->start, b->start + b->size);
+#else
+	(void)m;
+	(void)n;
+#endif
+	return p;
+}
+
 /* ---- policy ---- */
 
 /* Rule 4: allocate bs bytes at the low end of free block i, splitting off the remainder if a
@@ -171,7 +305,7 @@ static uintptr_t take(struct reg *r, size_t i, size_t bs)
 {
 	struct blk *b = &r->b[i];
 	if (b->size > bs && has_spare(r)) {
-		struct blk rest = {b->start + bs, b->size - bs, false};
+		struct blk rest = {.start = b->start + bs, .size = b->size - bs, .live = false};
 		b->size = bs;
 		insert_blk(r, i + 1, rest);
 	}
@@ -219,11 +353,24 @@ void shref_delete(struct shref *m)
 		return;
 	for (unsigned i = 0; i < SH_MAX_REGIONS; i++)
 		free(m->r[i].b);
+	free(m->dirty);
 	free(m);
 }
 
 int shref_copy(struct shref *dst, const struct shref *src)
 {
+	if (dst->dcap < src->ndirty) {
+		uintptr_t *nd = realloc(dst->dirty, src->ndirty * sizeof(*nd));
+		if (!nd)
+			return SH_ENOMEM;
+		dst->dirty = nd;
+		dst->dcap = src->ndirty;
+	}
+	if (src->ndirty)
+		memcpy(dst->dirty, src->dirty, src->ndirty * sizeof(*dst->dirty));
+	dst->ndirty = src->ndirty;
+	dst->nrep = src->nrep;
+	memcpy(dst->rep, src->rep, sizeof(dst->rep));
 	for (unsigned i = 0; i < SH_MAX_REGIONS; i++) {
 		struct reg *d = &dst->r[i];
 		const struct reg *s = &src->r[i];
@@ -264,7 +411,7 @@ int shref_add_region(struct shref *m, uintptr_t arena, size_t size, size_t nslot
 	r->arena = arena;
 	r->size = size;
 	r->nslots = nslots;
-	struct blk whole = {arena, size, false};
+	struct blk whole = {.start = arena, .size = size, .live = false};
 	insert_blk(r, 0, whole);
 	return 0;
 }
@@ -274,7 +421,7 @@ uintptr_t shref_malloc_in(struct shref *m, unsigned region_mask, size_t size)
 	size_t bs;
 	if (!block_size(size, &bs))
 		return fail(m, SH_EOVERFLOW);
-	uintptr_t p = first_fit(m, region_mask, bs);
+	uintptr_t p = hand_out(m, first_fit(m, region_mask, bs), size);
 	return p ? p : fail(m, SH_ENOMEM);
 }
 
@@ -324,13 +471,14 @@ uintptr_t shref_memalign_in(struct shref *m, unsigned region_mask, size_t align,
 			if (gap > b->size || bs > b->size - gap)
 				continue; /* no aligned start with room for bs */
 			if (gap == 0)
-				return take(r, i, bs);
+				return hand_out(m, take(r, i, bs), size);
 			if (!has_spare(r))
 				continue; /* the front gap could get no slot */
-			struct blk rest = {b->start + gap, b->size - gap, false};
+			struct blk rest = {
+				.start = b->start + gap, .size = b->size - gap, .live = false};
 			b->size = gap;
 			insert_blk(r, i + 1, rest);
-			return take(r, i + 1, bs);
+			return hand_out(m, take(r, i + 1, bs), size);
 		}
 	}
 	return fail(m, SH_ENOMEM);
@@ -346,6 +494,13 @@ int shref_free(struct shref *m, uintptr_t p)
 	int code = classify(m, p, &ri, &bi);
 	if (code)
 		return report_misuse(m, code);
+#if SH_HARDEN
+	{
+		const struct blk *b = &m->r[ri].b[bi];
+		guard_check(m, b);
+		dirty_clear(m, b->start, b->start + b->size); /* filled with the poison byte */
+	}
+#endif
 	release(&m->r[ri], bi);
 	return 0;
 }
@@ -368,7 +523,13 @@ uintptr_t shref_realloc_in(struct shref *m, unsigned region_mask, uintptr_t p, s
 		return 0;
 	}
 	struct reg *r = &m->r[ri];
+#if SH_HARDEN
+	guard_check(m, &r->b[bi]);
+#endif
 	if (size == 0) {
+#if SH_HARDEN
+		dirty_clear(m, r->b[bi].start, r->b[bi].start + r->b[bi].size);
+#endif
 		release(r, bi);
 		return 0;
 	}
@@ -377,6 +538,10 @@ uintptr_t shref_realloc_in(struct shref *m, unsigned region_mask, uintptr_t p, s
 	struct blk *b = &r->b[bi];
 	if (bs <= b->size) { /* shrink in place */
 		size_t cut = b->size - bs;
+#if SH_HARDEN
+		b->req =
+			size; /* a cut tail is filled with the poison byte: nothing dirty there */
+#endif
 		if (cut == 0)
 			return p;
 		if (above_is_free(r, bi)) {
@@ -384,7 +549,7 @@ uintptr_t shref_realloc_in(struct shref *m, unsigned region_mask, uintptr_t p, s
 			r->b[bi + 1].size += cut;
 			b->size = bs;
 		} else if (has_spare(r)) {
-			struct blk tail = {b->start + bs, cut, false};
+			struct blk tail = {.start = b->start + bs, .size = cut, .live = false};
 			b->size = bs;
 			insert_blk(r, bi + 1, tail);
 		}
@@ -393,6 +558,10 @@ uintptr_t shref_realloc_in(struct shref *m, unsigned region_mask, uintptr_t p, s
 	if (above_is_free(r, bi) && r->b[bi + 1].size >= bs - b->size) { /* grow in place */
 		size_t need = bs - b->size;
 		struct blk *above = &r->b[bi + 1];
+#if SH_HARDEN
+		handed(m, p, size, b->start + b->size, b->start + bs);
+		b->req = size;
+#endif
 		b->size = bs;
 		if (above->size == need) {
 			erase_blk(r, bi + 1);
@@ -405,7 +574,12 @@ uintptr_t shref_realloc_in(struct shref *m, unsigned region_mask, uintptr_t p, s
 	uintptr_t q = first_fit(m, region_mask, bs); /* move: p is live, so not a candidate */
 	if (!q)
 		return fail(m, SH_ENOMEM);
-	release(r, block_at(r, p)); /* p's index may have moved if q was split below it */
+	hand_out(m, q, size);
+	bi = block_at(r, p); /* p's index may have moved if q was split below it */
+#if SH_HARDEN
+	dirty_clear(m, r->b[bi].start, r->b[bi].start + r->b[bi].size);
+#endif
+	release(r, bi);
 	return q;
 }
 
@@ -416,7 +590,103 @@ size_t shref_usable_size(const struct shref *m, uintptr_t p)
 	size_t bi;
 	if (p == 0 || classify(m, p, &ri, &bi) != 0)
 		return 0;
+#if SH_HARDEN
+	return m->r[ri].b[bi].req;
+#else
 	return m->r[ri].b[bi].size;
+#endif
+}
+
+size_t shref_block_size(const struct shref *m, uintptr_t p)
+{
+	unsigned ri;
+	size_t bi;
+	if (p == 0 || classify(m, p, &ri, &bi) != 0)
+		return 0;
+	return m->r[ri].b[bi].size;
+}
+
+unsigned shref_reports(struct shref *m, struct sh_report *out, unsigned max)
+{
+	unsigned n = m->nrep;
+
+	for (unsigned i = 0; i < n && i < max && i < 2; i++)
+		out[i] = m->rep[i];
+	m->nrep = 0;
+	return n;
+}
+
+int shref_overrun(struct shref *m, uintptr_t p, size_t k, unsigned char v)
+{
+#if SH_HARDEN
+	unsigned ri;
+	size_t bi;
+	if (p == 0 || classify(m, p, &ri, &bi) != 0)
+		return SH_EINVAL;
+	const struct blk *b = &m->r[ri].b[bi];
+	if (k > b->size - b->req)
+		k = b->size - b->req;
+	for (size_t i = 0; i < k; i++) {
+		unsigned char x = (unsigned char)(v + i);
+		dirty_set(m, b->start + b->req + i, x != SH_GUARD_BYTE);
+	}
+	return 0;
+#else
+	(void)m;
+	(void)p;
+	(void)k;
+	(void)v;
+	return SH_EINVAL;
+#endif
+}
+
+int shref_write_freed(struct shref *m, uintptr_t addr, unsigned char v)
+{
+#if SH_HARDEN
+	int ri = region_of(m, addr);
+	if (ri < 0)
+		return SH_EINVAL;
+	const struct reg *r = &m->r[ri];
+	for (size_t i = 0; i < r->n; i++) {
+		if (addr - r->b[i].start < r->b[i].size) {
+			if (r->b[i].live)
+				return SH_EINVAL;
+			dirty_set(m, addr, v != SH_POISON_BYTE);
+			return 0;
+		}
+	}
+	return SH_EINVAL;
+#else
+	(void)m;
+	(void)addr;
+	(void)v;
+	return SH_EINVAL;
+#endif
+}
+
+size_t shref_check_guards(const struct shref *m, struct sh_report *first)
+{
+	size_t n = 0;
+
+	memset(first, 0, sizeof(*first));
+#if SH_HARDEN
+	for (unsigned ri = 0; ri < m->nregions; ri++) {
+		const struct reg *r = &m->r[ri];
+		for (size_t i = 0; i < r->n; i++) {
+			const struct blk *b = &r->b[i];
+			uintptr_t a;
+			if (!b->live ||
+			    !(a = dirty_first(m, b->start + b->req, b->start + b->size)))
+				continue;
+			if (n++ == 0)
+				*first = (struct sh_report){SH_EOVERRUN, (const void *)b->start,
+							    b->req, a - b->start};
+		}
+	}
+#else
+	(void)m;
+#endif
+	return n;
 }
 
 int shref_last_error(const struct shref *m)

@@ -48,6 +48,25 @@ int shref_last_error(const struct shref *m);
 
 void shref_stats(const struct shref *m, struct sh_stats *out);
 
+/* Caller-bug detection, the SH_HARDEN build (docs/DESIGN.md, "The harden build"): the model
+ * tracks which bytes of the managed memory differ from what the allocator keeps there (the
+ * guard byte after a live block's request, the poison byte in free memory) and predicts each
+ * report. Without SH_HARDEN the model reports nothing and these calls do nothing.
+ *
+ * shref_reports: the reports (SH_EOVERRUN, SH_EUSEAFTERFREE) made since it was last called,
+ * in order; returns their number, copies up to max (at most 2 are kept) and forgets them.
+ * shref_overrun: the caller wrote k bytes, v, v + 1, ... (mod 256), from the end of the
+ * request of live block p on; k is cut at the block's end. shref_write_freed: the caller wrote
+ * v at addr, inside a free block. Both return 0, or SH_EINVAL if p is not live / addr not
+ * free. shref_check_guards: the live blocks whose guard differs (what sh_check counts), the
+ * lowest of the first region with one in *first (code SH_EOVERRUN). */
+unsigned shref_reports(struct shref *m, struct sh_report *out, unsigned max);
+int shref_overrun(struct shref *m, uintptr_t p, size_t k, unsigned char v);
+int shref_write_freed(struct shref *m, uintptr_t addr, unsigned char v);
+size_t shref_check_guards(const struct shref *m, struct sh_report *first);
+/* The block size of the live block p (its usable size is smaller in SH_HARDEN), or 0. */
+size_t shref_block_size(const struct shref *m, uintptr_t p);
+
 /* Number of blocks in all regions, and block i of them in the order sh_walk reports blocks
  * (regions in index order, then address order). Returns 0, or SH_EINVAL for i out of range. */
 size_t shref_block_count(const struct shref *m);

@@ -378,8 +378,9 @@ def main():
     bins = [os.path.join(FUZZ_O, k, "bin", t) for t in targets
             for k in (engine, "replay", "cov")]
     with open(build_log, "w") as log:
-        # Build variables the Makefile passes on (TINY: fault injection, where it exists).
-        extra = ["TINY=" + E["TINY"]] if E.get("TINY") else []
+        # Build variables the Makefile passes on (TINY: fault injection, HARDEN: caller-bug
+        # detection, where they exist).
+        extra = [v + "=" + E[v] for v in ("TINY", "HARDEN") if E.get(v)]
         r = subprocess.run([MAKE, "--no-print-directory", "O=" + O, "CORE_DIR=" + CORE_DIR,
                             "LINEAR=" + LINEAR] + extra + bins + ["sh-trace"], stdout=log,
                            stderr=subprocess.STDOUT)

@@ -31,7 +31,8 @@ memory-table check (memory-table files only), then --fuzz-seconds of libFuzzer f
 committed corpus on each fuzz target whose corpus runs code of the mutated file (from
 $O/bugs/reach/, written by make bugs; every target when absent). SH_LINEAR-only code
 (freeset_linear.c) is checked by the SH_LINEAR steps only, the index (freeset_index.c) by the
-others. Every step has a time limit; a mutant that hangs a step is killed by it.
+others, caller-bug detection (harden.c) by check-unit and the SH_HARDEN steps (check-unit-harden,
+check-replay-harden), without fuzzing. Every step has a time limit; a mutant that hangs a step is killed by it.
 
 Score = killed / (killed + survived). Results: $O/mutation/mutants.csv and report.txt, with
 every survivor as file:line and its diff. --sample N checks a random sample of N mutants
@@ -283,11 +284,17 @@ class Runner:
 
 BUILD_ERROR = re.compile(r"^[^ :]+\.[ch]:\d+:\d+: (fatal )?error:|undefined reference to", re.M)
 STEPS = ["check-replay", "check-unit", "check-soak", "check-unit-linear", "check-memmap"]
+# Caller-bug detection (harden.c) is compiled out of the default build but for its ASan
+# poisoning: its mutants are checked by the SH_HARDEN steps and check-unit's death tests.
+HARDEN_STEPS = ["check-unit-harden", "check-replay-harden"]
+NO_FUZZ = ("freeset_linear.c", "harden.c")
 
 
 def steps_for(fname):
     if fname == "freeset_linear.c":
         return ["check-unit-linear", "check-soak"]
+    if fname == "harden.c":
+        return ["check-unit"] + HARDEN_STEPS
     s = [x for x in STEPS if not (x == "check-memmap" and fname not in MEMMAP_FILES)]
     if fname == "freeset_index.c":
         s.remove("check-unit-linear")
@@ -355,14 +362,14 @@ def main():
     r = Runner(args)
     t0 = time.time()
     print("mutation: building the unmutated copy ... ", end="", flush=True)
-    if r.submake("bugs-build", "STEPS=" + " ".join(STEPS + ["fuzz"]),
+    if r.submake("bugs-build", "STEPS=" + " ".join(STEPS + HARDEN_STEPS + ["fuzz"]),
                  log=os.path.join(r.logs, "baseline-build.log")) != 0:
         print(f"FAILED (log {r.logs}/baseline-build.log)")
         return 1
     info = r.print_info()
     base_time = {}
     broken = set()
-    for s in STEPS:
+    for s in STEPS + HARDEN_STEPS:
         ts = time.time()
         rc = r.submake(s, log=os.path.join(r.logs, f"baseline-{s}.log"), timeout=1800)
         base_time[s] = time.time() - ts
@@ -407,7 +414,7 @@ def main():
                     if inv:
                         killer += ": " + inv.group(1)
                     break
-            if status is None and args.fuzz_seconds > 0 and m["file"] != "freeset_linear.c":
+            if status is None and args.fuzz_seconds > 0 and m["file"] not in NO_FUZZ:
                 if r.submake("bugs-build", "STEPS=fuzz", log=log, timeout=900) == 0:
                     fdir = info.get("fuzzdir", [""])[0]
                     for t in info.get("targets", []):

@@ -191,11 +191,15 @@ static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t n)
 	return h;
 }
 
-/* The allocator's state: each region's own fields, slot array and buckets. */
+static struct diffheap *eng;
+
+/* The allocator's state: each region's own fields, slot array and buckets (read with the
+ * metadata unpoisoned: core poisons it under ASan). */
 static uint64_t state_hash(const struct sh_heap *h)
 {
 	uint64_t x = 0x243f6a8885a308d3u;
 
+	dh_meta_poison(eng, false);
 	for (unsigned i = 0; i < h->nregions; i++) {
 		struct sh_region_info ri;
 
@@ -203,12 +207,12 @@ static uint64_t state_hash(const struct sh_heap *h)
 		x = hash_bytes(x, (const unsigned char *)&h->region[i], sizeof(h->region[i]));
 		x = hash_bytes(x, ri.base, sh_region_meta_bytes(ri.nslots, ri.size));
 	}
+	dh_meta_poison(eng, true);
 	return x;
 }
 
 /* ---- the search ---- */
 
-static struct diffheap *eng;
 static struct dh_snapshot *snap[MAX_DEPTH + 1];
 static struct ops_op path[MAX_DEPTH];
 static struct ops_layout cur_layout;

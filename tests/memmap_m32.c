@@ -102,6 +102,14 @@ int main(void)
 	cfg.heap_size = 5 * GiB;
 	CHECK(sh_boot_init(&h, &mr, &cfg, &res) == SH_MM_ENOFIT);
 	CHECK(!res.have_extended && res.extended_error == SH_MM_ENOFIT);
+	/* identity translation refuses what a pointer cannot hold: an information block at
+	 * 5 GiB is SH_MM_EADDRESS, never read through a truncated pointer */
+	cfg.heap_size = 1u << 20;
+	sh_memmap_init(&back, b, 16);
+	CHECK(sh_boot_multiboot2(&h, SH_MB2_MAGIC, 5 * GiB, &cfg, &back, &res) ==
+	      SH_MM_EADDRESS);
+	CHECK(!res.have_extended && res.extended_error == SH_MM_EADDRESS);
+	cfg.heap_size = 5 * GiB;
 	/* with a hook the limit is the caller's: a footprint larger than size_t can describe
 	 * is SH_MM_ESIZE before the hook is asked */
 	cfg.phys_to_ptr = refuse;

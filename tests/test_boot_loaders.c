@@ -4,8 +4,7 @@
  * the result contract of sh_boot_init: loader data kept clear, the caller's exclusions and
  * the static region kept clear together, options from the command line, one code family.
  *
- * Physical memory is a host buffer: physical [0, PHYS) maps onto phys[] by a translation
- * hook that refuses anything outside it, so a read the calls should not make fails loudly.
+ * Physical memory is the fake of tests/bootphys.h.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -15,23 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "memmap.h"
-#include "memmap_util.h"
+#include "bootphys.h"
 #include "place_ref.h"
-
-#define PHYS 0x40000u
-static uint8_t phys[PHYS] __attribute__((aligned(4096)));
-static unsigned outside; /* translations asked for outside phys[] */
-
-static void *to_phys(void *ctx, uint64_t a, uint64_t size)
-{
-	(void)ctx;
-	if (size == 0 || a >= PHYS || size > PHYS - a) {
-		outside++;
-		return NULL;
-	}
-	return phys + a;
-}
 
 static struct sh_heap h;
 static struct sh_mem_range ranges[32];
@@ -46,31 +30,12 @@ static void config(struct sh_boot_config *cfg, const struct sh_mem_range *image)
 	cfg->nexcl = image != NULL;
 }
 
-/* RAM [0x1000, PHYS) as a multiboot v1 mmap buffer at phys+at; returns its length. */
-static uint32_t put_mb1_mmap(uint32_t at)
-{
-	struct sh_mem_range ram = {0x1000, PHYS, SH_MEM_RAM};
-	struct sh_memmap m = {&ram, 1, 1, 1};
-	size_t len;
-
-	assert_int_equal(sh_memmap_emit(SH_FMT_MB1, &m, phys + at, PHYS - at, &len), SH_MM_OK);
-	return (uint32_t)len;
-}
-
-static bool loader_has(const struct sh_boot_result *res, uint64_t start, uint64_t end)
-{
-	for (size_t i = 0; i < res->nloader; i++)
-		if (res->loader[i].start == start && res->loader[i].end == end)
-			return true;
-	return false;
-}
-
 /* A multiboot v1 boot as QEMU hands it over: info, command line, mmap, two modules. */
 static uint32_t put_mb1(uint32_t flags, const char *cmdline)
 {
 	uint8_t *info = phys + 0x1000;
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	le32(info, flags);
 	le32(info + 4, 639);  /* mem_lower KiB */
 	le32(info + 8, 4096); /* mem_upper: 4 MiB above 1 MiB */
@@ -210,7 +175,18 @@ static void test_mb1_bad_option(void **state)
 	assert_true(res.place.end == PHYS);
 }
 
-/* More modules than SH_BOOT_MAX_LOADER entries: the last entry spans the rest. */
+/* Whether some loader entry of res covers [start, end). */
+static bool loader_covers(const struct sh_boot_result *res, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < res->nloader; i++)
+		if (res->loader[i].start <= start && res->loader[i].end >= end)
+			return true;
+	return false;
+}
+
+/* More modules than SH_BOOT_MAX_LOADER entries: the last entry spans the rest, whichever
+ * order they come in (here from the highest address down, so the last entry must grow
+ * downwards). */
 static void test_mb1_many_modules(void **state)
 {
 	struct sh_boot_config cfg;
@@ -225,14 +201,15 @@ static void test_mb1_many_modules(void **state)
 	le32(phys + info + 20, n);
 	le32(phys + info + 24, 0x1400);
 	for (uint32_t i = 0; i < n; i++) {
-		le32(phys + 0x1400 + 16 * i, 0x30000 + 0x800 * i);
-		le32(phys + 0x1404 + 16 * i, 0x30000 + 0x800 * i + 0x100);
+		le32(phys + 0x1400 + 16 * i, 0x30000 + 0x800 * (n - 1 - i));
+		le32(phys + 0x1404 + 16 * i, 0x30000 + 0x800 * (n - 1 - i) + 0x100);
 	}
 	assert_int_equal(sh_boot_multiboot1(&h, SH_MB1_MAGIC, info, &cfg, &map, &res),
 			 SH_MM_OK);
 	assert_int_equal(res.nloader, SH_BOOT_MAX_LOADER);
-	const struct sh_mem_range *last = &res.loader[SH_BOOT_MAX_LOADER - 1];
-	assert_true(last->end >= 0x30000 + 0x800 * (n - 1) + 0x100);
+	for (uint32_t i = 0; i < n; i++)
+		assert_true(
+			loader_covers(&res, 0x30000 + 0x800 * i, 0x30000 + 0x800 * i + 0x100));
 	/* the heap stays above every module */
 	assert_true(res.place.start >= 0x30000 + 0x800 * (n - 1) + 0x100);
 	for (uint32_t i = 0; i < n; i++)
@@ -277,7 +254,7 @@ static void test_mb2(void **state)
 	uint8_t *p = phys + 0x2000;
 	(void)state;
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	const char *cl = "slotheap.size=0x3000";
 	le32(p + off, 1);
 	le32(p + off + 4, (uint32_t)(8 + strlen(cl) + 1));
@@ -288,6 +265,13 @@ static void test_mb2(void **state)
 	le32(p + off + 8, 0x3d000);
 	le32(p + off + 12, 0x3f000);
 	off += 24;
+	/* basic memory information (tag 4) as GRUB gives it: KiB below 1 MiB and above it, not
+	 * addresses of anything to keep clear */
+	le32(p + off, 4);
+	le32(p + off + 4, 16);
+	le32(p + off + 8, 639);
+	le32(p + off + 12, 0xff00);
+	off += 16;
 	assert_int_equal(sh_memmap_emit(SH_FMT_MB2, &m, p + off, 1024, &len), SH_MM_OK);
 	off += (len + 7) & ~(size_t)7;
 	le32(p + off, 0);
@@ -328,7 +312,7 @@ static void test_coreboot(void **state)
 	size_t len;
 	(void)state;
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	assert_int_equal(sh_memmap_emit(SH_FMT_CBIMAGE, &m, phys, PHYS, &len), SH_MM_OK);
 	config(&cfg, NULL);
 	cfg.tables_end = PHYS;
@@ -343,7 +327,7 @@ static void test_coreboot(void **state)
 	assert_int_equal(map.n, 2);
 	assert_true(res.place.end == PHYS);
 	/* no table: the search's reason */
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	assert_int_equal(sh_boot_coreboot(&h, &cfg, &map, &res), SH_MM_ENOTFOUND);
 	assert_int_equal(res.extended_error, SH_MM_ENOTFOUND);
 	/* memory the hook cannot give */
@@ -489,7 +473,7 @@ static void test_mb1_generated(void **state)
 		struct sh_memmap map;
 		char cl[64];
 
-		memset(phys, 0, sizeof(phys));
+		phys_clear();
 		l.next = (uint32_t)rnd_below(&l.seed, PHYS / 2);
 		lay_map(&l);
 		uint32_t info = lay_take(&l, SH_MB1_INFO_BYTES, 4);
@@ -558,7 +542,7 @@ static void test_mb2_generated(void **state)
 		struct sh_mem_range image = {0, 0, SH_MEM_RESERVED};
 		char cl[64];
 
-		memset(phys, 0, sizeof(phys));
+		phys_clear();
 		l.next = (uint32_t)rnd_below(&l.seed, PHYS / 2);
 		lay_map(&l);
 		uint32_t info = lay_take(&l, 1024, 8);

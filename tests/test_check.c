@@ -22,8 +22,10 @@
 
 #define FAR_AWAY 0x7ffffff0u /* a slot index ~64 GiB past any slot array */
 
+/* The tests poke at the metadata, which core poisons in ASan builds. */
 static struct sh_region *reg(struct sh_heap *h, unsigned i)
 {
+	th_meta_open(h);
 	return &h->region[i];
 }
 
@@ -33,6 +35,7 @@ static uint32_t slot_of(const struct sh_heap *h, unsigned ri, const void *p)
 	const struct sh_region *r = &h->region[ri];
 	uintptr_t off = ((uintptr_t)p - r->arena) / GRAN;
 
+	th_meta_open(h);
 	for (uint32_t i = 0; i < r->nslots; i++)
 		if (r->slots[i].list != SH_LIST_SPARE && r->slots[i].off == off)
 			return i;
@@ -172,6 +175,8 @@ static void expect_report_at(const struct sh_heap *h, int inv, unsigned region,
 	/* A named block slot comes with its block's address. */
 	if (rep.slot < h->region[region].nslots) {
 		const struct sh_region *r = &h->region[region];
+
+		th_meta_open(h);
 		const struct sh_slot *s = &r->slots[rep.slot];
 
 		if (slots[0] != SH_NIL && s->list != SH_LIST_SPARE &&

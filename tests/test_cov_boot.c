@@ -6,9 +6,7 @@
  * translations, command lines and tags at their limits, modules that are empty, loader data
  * at the top of RAM, no fit, and a coreboot table without RAM.
  *
- * Physical memory is a host buffer: physical [0, PHYS) maps onto phys[] through a hook that
- * refuses anything outside it and, when split is set, any range that straddles split (as a
- * hook mapping memory in separate windows would).
+ * Physical memory is the fake of tests/bootphys.h.
  */
 #include <stdarg.h>
 #include <setjmp.h>
@@ -18,24 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "memmap.h"
-#include "memmap_util.h"
-
-#define PHYS 0x40000u
-static uint8_t phys[PHYS] __attribute__((aligned(4096)));
-static unsigned outside; /* translations refused */
-static uint64_t split;	 /* nonzero: ranges straddling this address are refused */
-
-static void *to_phys(void *ctx, uint64_t a, uint64_t size)
-{
-	(void)ctx;
-	if (size == 0 || a >= PHYS || size > PHYS - a ||
-	    (split != 0 && a < split && a + size > split)) {
-		outside++;
-		return NULL;
-	}
-	return phys + a;
-}
+#include "bootphys.h"
 
 static struct sh_heap h;
 static struct sh_mem_range ranges[32];
@@ -50,28 +31,19 @@ static void config(struct sh_boot_config *cfg)
 	outside = 0;
 }
 
-static bool loader_has(const struct sh_boot_result *res, uint64_t start, uint64_t end)
-{
-	for (size_t i = 0; i < res->nloader; i++)
-		if (res->loader[i].start == start && res->loader[i].end == end)
-			return true;
-	return false;
-}
-
 static bool overlaps(const struct sh_placement *p, uint64_t start, uint64_t end)
 {
 	return p->start < end && start < p->end;
 }
 
-/* RAM [0x1000, PHYS) as a multiboot v1 mmap buffer at phys+at; returns its length. */
-static uint32_t put_mb1_mmap(uint32_t at)
+/* A result without an extended region has an all-zero placement (memmap.h), whatever an
+ * earlier call left in it. */
+static void assert_no_placement(const struct sh_boot_result *res)
 {
-	struct sh_mem_range ram = {0x1000, PHYS, SH_MEM_RAM};
-	struct sh_memmap m = {&ram, 1, 1, 1};
-	size_t len;
+	static const struct sh_placement zero;
 
-	assert_int_equal(sh_memmap_emit(SH_FMT_MB1, &m, phys + at, PHYS - at, &len), SH_MM_OK);
-	return (uint32_t)len;
+	assert_false(res->have_extended);
+	assert_memory_equal(&res->place, &zero, sizeof(zero));
 }
 
 /* A multiboot v1 information structure at 0x1000 with an mmap at 0x1200 (RAM [0x1000,
@@ -80,7 +52,7 @@ static uint32_t put_mb1(uint32_t flags, const char *cmdline)
 {
 	uint8_t *info = phys + 0x1000;
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	le32(info, flags);
 	strcpy((char *)phys + 0x1100, cmdline);
 	le32(info + 16, 0x1100);
@@ -260,7 +232,7 @@ static void test_mb1_loader_data(void **state)
 			 SH_MM_EADDRESS);
 	assert_int_equal(outside, 1);
 	assert_true(res.have_static);
-	assert_false(res.have_extended);
+	assert_no_placement(&res);
 	assert_int_equal(res.extended_error, SH_MM_EADDRESS);
 	assert_true(loader_has(&res, PHYS - 8, PHYS - 8 + get32(phys + info + 44)));
 	assert_non_null(sh_malloc(&h, 100));
@@ -376,7 +348,7 @@ static void test_mb2_tags(void **state)
 	/* a command line without NUL that fills its tag, a short module tag (ignored), an
 	 * empty and a reversed module (not kept clear), then the memory map, and no end tag:
 	 * the walk stops at total_size */
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	off = mb2_tag(8, 1, 8 + 16, "slotheap.slots=9", 16);
 	le32(mod, 0x30000);
 	le32(mod + 4, 0x31000);
@@ -400,7 +372,7 @@ static void test_mb2_tags(void **state)
 	assert_true(res.place.end == PHYS);
 
 	/* fewer than 8 bytes left after the last tag: the walk ends at total_size */
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	off = mb2_mmap(8);
 	mb2_total(off + 7);
 	assert_int_equal(sh_mb2_parse_info(phys + 0x2000, off + 7, &map), SH_MM_OK);
@@ -412,7 +384,7 @@ static void test_mb2_tags(void **state)
 
 	/* a last tag whose padding would run past total_size: the walk stops there, and
 	 * sh_mb2_parse_info names what is missing */
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	mb2_tag(8, 1, 8 + 17, "slotheap.slots=11", 17);
 	mb2_total(8 + 8 + 17);
 	int want = sh_mb2_parse_info(phys + 0x2000, 8 + 8 + 17, &map);
@@ -432,7 +404,7 @@ static void test_mb2_tags(void **state)
 		{0, 8, SH_MM_ENOMEMTAG},	      /* the end tag before any map */
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		memset(phys, 0, sizeof(phys));
+		phys_clear();
 		off = mb2_tag(8, bad[k].type, bad[k].size, NULL, 0);
 		off = mb2_mmap(16);
 		mb2_total(off);
@@ -453,7 +425,8 @@ static void test_mb2_tags(void **state)
 			 SH_MM_EADDRESS);
 	assert_int_equal(outside, 1);
 	assert_true(res.have_static);
-	assert_false(res.have_extended);
+	assert_no_placement(&res);
+	assert_true(res.limit == 0); /* no placement was tried */
 	assert_int_equal(res.nloader, 0);
 
 	/* identity translation refuses a block past the end of the address space */
@@ -495,7 +468,7 @@ static void test_identity_no_static(void **state)
 
 	cfg.heap_size = sizeof(ram) * 2;
 	assert_int_equal(sh_boot_init(&h, &m, &cfg, &res), SH_MM_ENOFIT);
-	assert_false(res.have_extended);
+	assert_no_placement(&res);
 	assert_int_equal(res.extended_error, SH_MM_ENOFIT);
 }
 
@@ -516,7 +489,7 @@ static void test_coreboot_edges(void **state)
 	cfg.tables_end = PHYS;
 	sh_memmap_init(&map, ranges, 32);
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	size_t len = cb_table(phys + 0x500, ram, 2);
 	assert_int_equal(sh_boot_coreboot(&h, &cfg, &map, &res), SH_MM_OK);
 	assert_int_equal(res.nloader, 1);
@@ -525,7 +498,7 @@ static void test_coreboot_edges(void **state)
 	assert_true(res.place.end == PHYS);
 	assert_false(overlaps(&res.place, 0x500, 0x500 + len));
 
-	memset(phys, 0, sizeof(phys));
+	phys_clear();
 	len = cb_table(phys + 0x500, none, 1);
 	assert_int_equal(sh_boot_coreboot(&h, &cfg, &map, &res), SH_MM_ENORAM);
 	assert_int_equal(res.extended_error, SH_MM_ENORAM);

@@ -65,9 +65,14 @@ static void build(struct fix *f)
 	assert_int_equal(sh_last_error(&f->h), 0);
 }
 
+/* Of the blocks still live: what the test freed is the allocator's (poisoned under ASan). */
 static void contents_intact(struct fix *f, const char *file, int line)
 {
 	for (unsigned i = 0; i < NLIVE; i++) {
+		void *p = AT(region_arena(f, live_blocks[i].region), live_blocks[i].off);
+
+		if (sh_usable_size(&f->h, p) == 0)
+			continue;
 		if (!th_verify(AT(region_arena(f, live_blocks[i].region), live_blocks[i].off),
 			       live_blocks[i].size * GRAN, i + 1)) {
 			print_error("contents of live block %u changed\n", i);

@@ -15,6 +15,7 @@
 #include "memmap.h"
 #include "sh_internal.h"
 #include "slotheap.h"
+#include "testutil.h"
 
 static _Alignas(64) unsigned char buf[1 << 16];
 
@@ -329,6 +330,7 @@ static void test_check_free_block_missing_from_index(void **state)
 #else
 	/* An empty index that is consistent in itself: no chain, every maximum zero. */
 	struct sh_region *r = &h.region[0];
+	th_meta_open(&h);
 	r->fs_head[0] = SH_NIL;
 	r->fs_tail = SH_NIL;
 	for (uint32_t j = 0; j < r->fs_level[r->fs_nlevels - 1] + SH_INDEX_FAN; j++)

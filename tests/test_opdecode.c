@@ -167,6 +167,39 @@ static void test_text_errors(void **state)
 	assert_int_equal(op.idx, 3);
 }
 
+/* Opcodes 0xfe and 0xff are the SH_HARDEN build's overrun and write into free memory; this
+ * build reads them as it always did (modulo OP_COUNT: calloc and realloc, with their fields),
+ * and refuses their text forms. */
+static void test_harden_opcodes_elsewhere(void **state)
+{
+	const uint8_t ov[] = {0xfe, 1, 2, 3, 4, 5, 6}, wf[] = {0xff, 7, 8, 9, 10};
+	struct ops_layout l;
+	struct ops_op op;
+	char err[128];
+	uint8_t out[16];
+
+	(void)state;
+	assert_int_equal(ops_decode_op(ov, sizeof(ov), &op), 7);
+	assert_int_equal(op.kind, SH_HARDEN ? OP_OVERRUN : OP_CALLOC);
+	assert_int_equal(ops_decode_op(wf, sizeof(wf), &op), 5);
+	assert_int_equal(op.kind, SH_HARDEN ? OP_WRITE_FREED : OP_REALLOC);
+	memset(&l, 0, sizeof(l));
+	if (SH_HARDEN) {
+		assert_int_equal(ops_parse_line("overrun #2 3 0x41", &l, &op, err, sizeof(err)),
+				 1);
+		assert_int_equal(ops_encode_op(&op, out, sizeof(out)), 4);
+		assert_int_equal(out[0], 0xfe);
+	} else {
+		assert_int_equal(ops_parse_line("overrun #2 3 0x41", &l, &op, err, sizeof(err)),
+				 -1);
+		assert_string_equal(err, "'overrun' needs the SH_HARDEN build");
+		assert_int_equal(
+			ops_parse_line("write_freed 0 5 0x11", &l, &op, err, sizeof(err)), -1);
+		op = (struct ops_op){.kind = OP_OVERRUN};
+		assert_int_equal(ops_encode_op(&op, out, sizeof(out)), 0);
+	}
+}
+
 /* Boot inputs: bytes -> input -> bytes, and input -> text -> input, change nothing; every
  * other input ends in an options section (flags and text of any bytes, up to past the
  * limit), which must survive both trips too. */
@@ -238,9 +271,13 @@ static void test_boot_round_trips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_bytes), cmocka_unit_test(test_size_codec),
-		cmocka_unit_test(test_align_codec),  cmocka_unit_test(test_round_trips),
-		cmocka_unit_test(test_text_errors),  cmocka_unit_test(test_boot_round_trips),
+		cmocka_unit_test(test_golden_bytes),
+		cmocka_unit_test(test_size_codec),
+		cmocka_unit_test(test_align_codec),
+		cmocka_unit_test(test_round_trips),
+		cmocka_unit_test(test_text_errors),
+		cmocka_unit_test(test_boot_round_trips),
+		cmocka_unit_test(test_harden_opcodes_elsewhere),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,8 +36,15 @@
 
 extern unsigned char th_mem[TH_NBUF][TH_BUF_SIZE];
 
-/* Fills every buffer with TH_DIRT, so that nothing depends on what an earlier test left. */
+/* Fills every buffer with TH_DIRT, so that nothing depends on what an earlier test left
+ * (unpoisoning them first: in ASan builds core poisons what it does not hand out). */
 void th_reset(void);
+
+/* ASan builds: unpoison [p, p + n) (nothing otherwise). */
+void th_unpoison(void *p, size_t n);
+/* White-box tests that read or write a heap's metadata (slots, buckets, index) unpoison it
+ * first: core poisons it in ASan builds (core/harden.h). */
+void th_meta_open(const struct sh_heap *h);
 
 /* sh_init(h), asserting success. */
 void th_init(struct sh_heap *h);

@@ -5,10 +5,24 @@
 
 #include "testutil.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TH_ASAN 1
+#endif
+#endif
+#ifdef TH_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 _Alignas(4096) unsigned char th_mem[TH_NBUF][TH_BUF_SIZE];
 
 void th_reset(void)
 {
+	/* The heaps of earlier tests left their metadata and free blocks poisoned (ASan builds):
+	 * the buffers are ours again. */
+	th_unpoison(th_mem, sizeof(th_mem));
 	memset(th_mem, TH_DIRT, sizeof(th_mem));
 }
 
@@ -287,4 +301,23 @@ bool th_all_bytes(const void *p, size_t n, unsigned char c)
 		if (b[i] != c)
 			return false;
 	return true;
+}
+
+void th_unpoison(void *p, size_t n)
+{
+#ifdef TH_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(p, n);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+void th_meta_open(const struct sh_heap *h)
+{
+	struct sh_region_info ri;
+
+	for (unsigned i = 0; sh_region_info(h, i, &ri) == 0; i++)
+		th_unpoison(ri.base,
+			    (size_t)((unsigned char *)ri.arena - (unsigned char *)ri.base));
 }
