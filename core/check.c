@@ -8,10 +8,19 @@
  * never a hang or a stray read. The checks carry on after a failure where that is still safe,
  * so the failure count says how much is broken; the report keeps the first.
  *
- * Counting argument for I2: each slot carries the tag of its list. A singly linked walk that
- * meets only slots with tag X, ends within the bound and visits as many slots as carry tag X
- * has visited each of them exactly once; the same holds for the address chain (tags FREE and
- * LIVE), the hash (LIVE) and the free index (FREE). So every slot is on exactly one list.
+ * Counting argument for I2: each slot carries the tag of its list (the top bits of its off and
+ * size). A singly linked walk that meets only slots with tag X and ends within the bound
+ * visits no slot twice (a repeat would be a cycle, which never ends); if it visits as many
+ * slots as carry tag X, it has visited each of them exactly once. The spare list (SPARE), the
+ * hash (LIVE) and the free index (FREE: its leaf chains, each holding only blocks that start
+ * in its leaf, and the top block, which no chain may hold) are checked so. Each slot has one
+ * link, so no slot can be on two lists whose walks all passed: every slot is on exactly one.
+ *
+ * I1 by the address walk: from offset 0, the block starting at the end of the previous one is
+ * looked up in the hash and in the index (both already checked, so the look-ups follow only
+ * checked links), until the arena ends; offsets only grow, so no block is met twice, and at
+ * most nslots steps are taken. A block that the walk steps over (it starts inside another)
+ * is never met: the walk then counts fewer blocks than carry the FREE and LIVE tags.
  */
 
 #include "harden.h"
@@ -35,16 +44,16 @@ struct region_check {
 	unsigned ri;
 	struct sh_check_report *rep;
 	unsigned failures;
-	uint32_t tagged[3]; /* slots carrying each list tag */
-	uint32_t walk_free, walk_live, walk_free_gran, walk_live_gran, walk_largest;
+	uint32_t tagged[3];		       /* slots carrying each list tag */
+	uint64_t tag_free_gran, tag_live_gran; /* sizes of the slots of each tag, summed */
 };
 
 static bool fail(struct region_check *c, int inv, uint32_t slot, const char *what)
 {
 	uintptr_t a = 0;
 
-	if (slot < c->r->nslots && sh_slot_at(c->r, slot)->list != SH_LIST_SPARE)
-		a = c->r->arena + (uintptr_t)sh_slot_at(c->r, slot)->off * SH_GRANULE;
+	if (slot < c->r->nslots && sh_slot_list(sh_slot_at(c->r, slot)) != SH_LIST_SPARE)
+		a = c->r->arena + (uintptr_t)sh_slot_off(sh_slot_at(c->r, slot)) * SH_GRANULE;
 	sh_check_fail(c->rep, inv, c->ri, slot, a, what);
 	c->failures++;
 	return false;
@@ -72,24 +81,35 @@ static bool check_geometry(struct region_check *c)
 	return true;
 }
 
+/* Counts the slots of each tag and sums the blocks they describe (for I7), in 64 bits: a
+ * corrupted size must not wrap the sums into agreement. */
 static void count_tags(struct region_check *c)
 {
+	uint64_t gran[3] = {0, 0, 0};
+
 	for (uint32_t i = 0; i < c->r->nslots; i++) {
-		uint32_t t = sh_slot_at(c->r, i)->list;
+		const struct sh_slot *s = sh_slot_at(c->r, i);
+		uint32_t t = sh_slot_list(s);
 		if (t > SH_LIST_LIVE) {
 			fail(c, SH_I2_SLOTS, i, "slot carries no valid list tag");
 			continue;
 		}
 		c->tagged[t]++;
+		gran[t] += sh_slot_size(s);
 	}
+	c->tag_free_gran = gran[SH_LIST_FREE];
+	c->tag_live_gran = gran[SH_LIST_LIVE];
 }
 
 /* A spare slot describes no block and belongs to no structure: a stale field would mean it
  * was given back while something still used it. */
 static bool blank(const struct sh_slot *s)
 {
-	return s->off == 0 && s->size == 0 && s->below == SH_NIL && s->above == SH_NIL &&
-	       s->link[1] == SH_NIL;
+#if SH_LINEAR
+	if (s->prev != SH_NIL)
+		return false;
+#endif
+	return sh_slot_off(s) == 0 && sh_slot_size(s) == 0;
 }
 
 static bool check_spare(struct region_check *c)
@@ -97,10 +117,10 @@ static bool check_spare(struct region_check *c)
 	const struct sh_region *r = c->r;
 	uint32_t n = 0;
 
-	for (uint32_t i = r->spare; i != SH_NIL; i = sh_slot_at(r, i)->link[0]) {
+	for (uint32_t i = r->spare; i != SH_NIL; i = sh_slot_at(r, i)->link) {
 		if (i >= r->nslots)
 			return fail(c, SH_I2_SLOTS, i, "spare list link out of range");
-		if (sh_slot_at(r, i)->list != SH_LIST_SPARE)
+		if (sh_slot_list(sh_slot_at(r, i)) != SH_LIST_SPARE)
 			return fail(c, SH_I2_SLOTS, i,
 				    "spare list holds a slot of another list");
 		if (!blank(sh_slot_at(r, i)))
@@ -116,67 +136,23 @@ static bool check_spare(struct region_check *c)
 	return true;
 }
 
-/* I1 and I3: the address chain tiles the arena; no two free blocks touch. */
-static bool check_tiling(struct region_check *c)
-{
-	const struct sh_region *r = c->r;
-	uint32_t expect = 0, prev = SH_NIL, n = 0;
-	bool prev_free = false;
-
-	for (uint32_t i = r->first; i != SH_NIL; prev = i, i = sh_slot_at(r, i)->above) {
-		if (i >= r->nslots)
-			return fail(c, SH_I1_TILING, i, "address chain link out of range");
-		if (++n > r->nslots)
-			return fail(c, SH_I1_TILING, i, "address chain has a cycle");
-		const struct sh_slot *s = sh_slot_at(r, i);
-		if (s->list == SH_LIST_SPARE)
-			return fail(c, SH_I2_SLOTS, i, "spare slot found in the address chain");
-		if (s->below != prev)
-			return fail(c, SH_I1_TILING, i, "address chain links disagree");
-		if (s->off != expect)
-			return fail(c, SH_I1_TILING, i,
-				    s->off < expect ? "blocks overlap" : "gap between blocks");
-		if (s->size == 0 || s->size > r->ngran - s->off)
-			return fail(c, SH_I1_TILING, i, "block runs past the arena end");
-		bool is_free = s->list == SH_LIST_FREE;
-		if (is_free && prev_free)
-			fail(c, SH_I3_CONSOLIDATION, i, "two adjacent free blocks");
-		if (is_free) {
-			c->walk_free++;
-			c->walk_free_gran += s->size;
-			if (s->size > c->walk_largest)
-				c->walk_largest = s->size;
-		} else {
-			c->walk_live++;
-			c->walk_live_gran += s->size;
-		}
-		prev_free = is_free;
-		expect = s->off + s->size;
-	}
-	if (expect != r->ngran)
-		return fail(c, SH_I1_TILING, prev, "blocks do not cover the arena");
-	if (c->walk_free != c->tagged[SH_LIST_FREE] || c->walk_live != c->tagged[SH_LIST_LIVE])
-		return fail(c, SH_I2_SLOTS, SH_NIL,
-			    "a block slot is missing from the address chain");
-	return true;
-}
-
 static bool check_hash(struct region_check *c)
 {
 	const struct sh_region *r = c->r;
 	uint32_t n = 0;
 
 	for (uint32_t b = 0; b < r->nbuckets; b++) {
-		for (uint32_t i = r->buckets[b]; i != SH_NIL; i = sh_slot_at(r, i)->link[0]) {
+		for (uint32_t i = r->buckets[b]; i != SH_NIL; i = sh_slot_at(r, i)->link) {
 			if (i >= r->nslots)
 				return fail(c, SH_I4_HASH, i, "hash link out of range");
-			if (sh_slot_at(r, i)->list != SH_LIST_LIVE)
+			if (sh_slot_list(sh_slot_at(r, i)) != SH_LIST_LIVE)
 				return fail(c, SH_I4_HASH, i,
 					    "hash holds a slot that is not live");
 			if (++n > c->tagged[SH_LIST_LIVE])
 				return fail(c, SH_I4_HASH, i, "hash chain has a cycle");
-			if (sh_bucket_of(r, sh_slot_at(r, i)->off) != b)
-				fail(c, SH_I4_HASH, i, "live block is in the wrong bucket");
+			if (sh_bucket_of(r, sh_slot_off(sh_slot_at(r, i))) != b)
+				return fail(c, SH_I4_HASH, i,
+					    "live block is in the wrong bucket");
 		}
 	}
 	if (n != c->tagged[SH_LIST_LIVE])
@@ -184,25 +160,78 @@ static bool check_hash(struct region_check *c)
 	return true;
 }
 
-static void check_index(struct region_check *c)
+static bool check_index(struct region_check *c)
 {
 	uint32_t nodes;
 	unsigned f = sh_fs_check(c->r, c->ri, c->rep, &nodes);
 
 	c->failures += f;
-	if (f == 0 && nodes != c->tagged[SH_LIST_FREE])
-		fail(c, SH_I2_SLOTS, SH_NIL, "a free block is missing from the free index");
-	if (f == 0 && sh_fs_largest(c->r) != c->walk_largest)
-		fail(c, SH_I6_INDEX, SH_NIL,
-		     "free index largest block disagrees with the blocks");
+	if (f)
+		return false;
+	/* The index's structure holds, so it holds each free block once (the counting argument):
+	 * its largest block, which sh_stats reports, is the largest free block. */
+	if (nodes != c->tagged[SH_LIST_FREE])
+		return fail(c, SH_I2_SLOTS, SH_NIL,
+			    "a free block is missing from the free index");
+	return true;
+}
+
+/* The live block starting at off, through the hash, which check_hash found sound: every link
+ * in range, every chain ending. */
+static uint32_t live_at(const struct region_check *c, uint32_t off)
+{
+	const struct sh_region *r = c->r;
+	uint32_t i = r->buckets[sh_bucket_of(r, off)];
+
+	while (i != SH_NIL && sh_slot_off(sh_slot_at(r, i)) != off)
+		i = sh_slot_at(r, i)->link;
+	return i;
+}
+
+/* I1 and I3 by the address walk (see the top of the file). Each step meets a slot that starts
+ * at off, and off only grows, so no slot is met twice: at most nslots steps. */
+static bool check_tiling(struct region_check *c)
+{
+	const struct sh_region *r = c->r;
+	uint32_t off = 0, prev = SH_NIL, met = 0;
+	bool prev_free = false;
+
+	while (off < r->ngran) {
+		uint32_t li = live_at(c, off), fi = sh_fs_find(r, off);
+		if (li == SH_NIL && fi == SH_NIL)
+			return fail(c, SH_I1_TILING, prev,
+				    prev == SH_NIL
+					    ? "no block starts the arena"
+					    : "no block starts where the one below ends");
+		if (li != SH_NIL && fi != SH_NIL)
+			return fail(c, SH_I1_TILING, li,
+				    "a live and a free block start together");
+		uint32_t i = li != SH_NIL ? li : fi, size = sh_slot_size(sh_slot_at(r, i));
+		if (size == 0 || size > r->ngran - off)
+			return fail(c, SH_I1_TILING, i,
+				    size ? "block runs past the arena end" : "block of size 0");
+		bool is_free = fi != SH_NIL;
+		if (is_free && prev_free)
+			fail(c, SH_I3_CONSOLIDATION, i, "two adjacent free blocks");
+		met++;
+		prev_free = is_free;
+		prev = i;
+		off += size;
+	}
+	/* The walk meets no slot of another tag, so meeting fewer than carry FREE and LIVE means
+	 * some block started inside another. */
+	if (met != c->tagged[SH_LIST_FREE] + c->tagged[SH_LIST_LIVE])
+		return fail(c, SH_I1_TILING, SH_NIL,
+			    "blocks overlap: a block starts inside another");
+	return true;
 }
 
 static void check_counters(struct region_check *c)
 {
 	const struct sh_region *r = c->r;
 
-	if (r->nfree != c->walk_free || r->nlive != c->walk_live ||
-	    r->free_gran != c->walk_free_gran || r->live_gran != c->walk_live_gran)
+	if (r->nfree != c->tagged[SH_LIST_FREE] || r->nlive != c->tagged[SH_LIST_LIVE] ||
+	    r->free_gran != c->tag_free_gran || r->live_gran != c->tag_live_gran)
 		fail(c, SH_I7_STATS, SH_NIL, "block counters disagree with the blocks");
 }
 
@@ -220,9 +249,10 @@ static unsigned check_region(const struct sh_region *r, unsigned ri,
 		return c.failures;
 	count_tags(&c);
 	check_spare(&c);
-	check_tiling(&c);
-	check_hash(&c);
-	check_index(&c);
+	/* The address walk looks blocks up in the hash and the index: only once both passed. */
+	bool hash_ok = check_hash(&c);
+	if (check_index(&c) && hash_ok)
+		check_tiling(&c);
 	check_counters(&c);
 	return c.failures;
 }

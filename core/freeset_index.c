@@ -3,7 +3,8 @@
  * The free index: a tree of maxima of fixed shape over the arena (after R. P. Brent's
  * segment-tree first fit, widened). The arena is cut into leaves of 2^fs_shift granules;
  * each leaf keeps the chain of the free blocks that start in it (address ordered, through
- * their slots' link[0]) and the size of the largest of them. Above the leaves, each level
+ * their slots' link) and the size of the largest of them. Chained slots are free, whose off
+ * and size carry no tag bits (sh_internal.h): they are read as they are. Above the leaves, each level
  * keeps the maximum of every SH_INDEX_FAN entries of the level below, up to a single root:
  *
  *   level 2 (root)   [        max        ]
@@ -231,7 +232,7 @@ static uint32_t leaf_scan(const struct sh_region *r, uint32_t j)
 {
 	uint32_t m = 0;
 
-	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link[0])
+	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
 		if (NODE(r, i)->size > m)
 			m = NODE(r, i)->size;
 	return m;
@@ -244,8 +245,8 @@ static void chain_in(struct sh_region *r, uint32_t j, uint32_t i)
 	uint32_t *link = &r->fs_head[j];
 
 	while (*link != SH_NIL && NODE(r, *link)->off < s->off)
-		link = &NODE(r, *link)->link[0];
-	s->link[0] = *link;
+		link = &NODE(r, *link)->link;
+	s->link = *link;
 	*link = i;
 	if (s->size > r->fs_max[j])
 		set_leaf_max(r, j, s->size);
@@ -257,9 +258,9 @@ static void chain_out(struct sh_region *r, uint32_t j, uint32_t i, uint32_t size
 	uint32_t *link = &r->fs_head[j];
 
 	while (*link != i)
-		link = &NODE(r, *link)->link[0];
-	*link = NODE(r, i)->link[0];
-	NODE(r, i)->link[0] = SH_NIL;
+		link = &NODE(r, *link)->link;
+	*link = NODE(r, i)->link;
+	NODE(r, i)->link = SH_NIL;
 	if (size == r->fs_max[j])
 		set_leaf_max(r, j, leaf_scan(r, j));
 }
@@ -391,8 +392,7 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
 
-	s->list = SH_LIST_FREE;
-	s->link[1] = SH_NIL;
+	sh_slot_set_list(s, SH_LIST_FREE);
 	if (r->fs_wm_used)
 		wm_note(r, s->off, s->size);
 	if (ends_arena(r, s))
@@ -464,7 +464,7 @@ static uint32_t leaf_fit(const struct sh_region *r, uint32_t j, uint32_t gran)
 	uint32_t i = r->fs_head[j];
 
 	while (i != SH_NIL && NODE(r, i)->size < gran)
-		i = NODE(r, i)->link[0];
+		i = NODE(r, i)->link;
 	return i;
 }
 
@@ -568,7 +568,7 @@ static uint32_t aligned_search(struct aligned_walk *w, uint32_t lv, uint32_t j)
 				return i;
 			continue;
 		}
-		for (uint32_t i = r->fs_head[j + k]; i != SH_NIL; i = NODE(r, i)->link[0]) {
+		for (uint32_t i = r->fs_head[j + k]; i != SH_NIL; i = NODE(r, i)->link) {
 			uint32_t off = NODE(r, i)->off;
 			if (off >= w->to)
 				return SH_NIL;
@@ -648,7 +648,7 @@ uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
 		return r->fs_tail;
 
 	while (i != SH_NIL && NODE(r, i)->off < off)
-		i = NODE(r, i)->link[0];
+		i = NODE(r, i)->link;
 	return i != SH_NIL && NODE(r, i)->off == off ? i : SH_NIL;
 }
 
@@ -666,7 +666,8 @@ uint32_t sh_fs_largest(const struct sh_region *r)
 static unsigned index_fail(const struct sh_region *r, unsigned ri, struct sh_check_report *rep,
 			   uint32_t i, const char *what)
 {
-	uintptr_t a = i < r->nslots ? r->arena + (uintptr_t)NODE(r, i)->off * SH_GRANULE : 0;
+	uintptr_t a =
+		i < r->nslots ? r->arena + (uintptr_t)sh_slot_off(NODE(r, i)) * SH_GRANULE : 0;
 
 	sh_check_fail(rep, SH_I6_INDEX, ri, i, a, what);
 	return 1;
@@ -681,13 +682,13 @@ static unsigned check_leaf(const struct sh_region *r, unsigned ri, struct sh_che
 	uint32_t prev = 0;
 
 	*m = 0;
-	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link[0]) {
+	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link) {
 		if (i >= r->nslots)
 			return index_fail(r, ri, rep, i, "free index link out of range");
 		if (++*nodes > r->nslots)
 			return index_fail(r, ri, rep, i, "free index chain has a cycle");
 		const struct sh_slot *s = NODE(r, i);
-		if (s->list != SH_LIST_FREE)
+		if (sh_slot_list(s) != SH_LIST_FREE)
 			return index_fail(r, ri, rep, i,
 					  "free index holds a slot that is not free");
 		if (leaf_of(r, s->off) != j)
@@ -747,7 +748,7 @@ static unsigned check_watermarks(const struct sh_region *r, unsigned ri,
 			return index_fail(r, ri, rep, r->fs_tail,
 					  "free block below a memalign watermark it passes");
 		for (uint32_t j = 0; j < r->fs_nleaves; j++)
-			for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link[0])
+			for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
 				if (!wm_holds(r, k, NODE(r, i)))
 					return index_fail(r, ri, rep, i,
 							  "free block below a memalign "
@@ -784,7 +785,7 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 	if (t != SH_NIL) {
 		if (t >= r->nslots)
 			return index_fail(r, ri, rep, t, "free index tail out of range");
-		if (NODE(r, t)->list != SH_LIST_FREE)
+		if (sh_slot_list(NODE(r, t)) != SH_LIST_FREE)
 			return index_fail(r, ri, rep, t, "free index tail is not free");
 		if (!ends_arena(r, NODE(r, t)))
 			return index_fail(r, ri, rep, t,
@@ -818,6 +819,109 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 	}
 	*nodes = n;
 	return failures + check_watermarks(r, ri, rep);
+}
+
+/* 1 + the position of the last non-zero entry among g[0 .. k), 0 if they are all zero. */
+static unsigned last_nonzero(const uint32_t *g, unsigned k)
+{
+	if (k > 0 && g[k - 1] != 0) /* the usual case: the entry just before */
+		return k;
+#if defined(__SSE2__)
+	const __m128i *v = (const __m128i *)(const void *)g;
+	__m128i z = _mm_setzero_si128();
+	unsigned zero = 0;
+
+	for (unsigned q = 0; q < FAN / 4; q++)
+		zero |= (unsigned)_mm_movemask_ps(
+				_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_loadu_si128(v + q), z)))
+			<< (4 * q);
+	unsigned live = ~zero & ((1u << k) - 1);
+	return live ? 32u - (unsigned)__builtin_clz(live) : 0;
+#else
+	while (k > 0 && g[k - 1] == 0)
+		k--;
+	return k;
+#endif
+}
+
+/* Whether entry j of level lv cannot hold the block below off: even its largest block, started
+ * at the range's last granule, would end before off. */
+static bool falls_short(const struct sh_region *r, uint32_t lv, uint32_t j, uint32_t off)
+{
+	unsigned shift = r->fs_shift + SH_INDEX_FAN_SHIFT * lv;
+
+	return (uint64_t)r->fs_max[r->fs_level[lv] + j] + (((uint64_t)j + 1) << shift) <= off;
+}
+
+/* The last block of leaf j's chain. */
+static uint32_t leaf_last(const struct sh_region *r, uint32_t j)
+{
+	uint32_t last = SH_NIL;
+
+	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
+		last = i;
+	return last;
+}
+
+/* sh_fs_below past leaf j (= leaf(off - 1), which starts no block below off) and the leaf
+ * before it: the nearest earlier leaf that holds a block, found through the maxima (an entry
+ * is 0 exactly when no block starts in its range). Climb while the group holds no non-zero
+ * entry before ours, then descend through the last non-zero entry of each group; an entry
+ * that falls short of off ends the search. */
+static uint32_t below_far(const struct sh_region *r, uint32_t off, uint32_t j)
+{
+	uint32_t lv = 0;
+
+	/* No chained block at all (the heap is live up to the tail): nothing below. */
+	if (r->fs_max[r->fs_level[r->fs_nlevels - 1]] == 0)
+		return SH_NIL;
+	for (;;) {
+		unsigned k = last_nonzero(group_of(r, lv, j), j & (FAN - 1));
+		if (k > 0) {
+			j = (j & ~(uint32_t)(FAN - 1)) + k - 1;
+			break;
+		}
+		if (++lv == r->fs_nlevels)
+			return SH_NIL;
+		j >>= SH_INDEX_FAN_SHIFT;
+	}
+	for (;;) {
+		if (falls_short(r, lv, j, off))
+			return SH_NIL;
+		if (lv-- == 0)
+			break;
+		j <<= SH_INDEX_FAN_SHIFT;
+		j += last_nonzero(r->fs_max + r->fs_level[lv] + j, FAN) - 1;
+	}
+	return leaf_last(r, j);
+}
+
+/*
+ * The free block that ends at off: free blocks neither touch nor overlap, so only the free
+ * block with the highest start below off can, and it does if it reaches off. The tail lies
+ * above every chained block; then leaf(off - 1)'s chain, then the leaf before it, then
+ * below_far. At most two leaf chains and 2 (h - 1) groups of maxima are read.
+ */
+uint32_t sh_fs_below(const struct sh_region *r, uint32_t off)
+{
+	uint32_t t = r->fs_tail, last = SH_NIL, j;
+
+	if (off == 0)
+		return SH_NIL;
+	if (t != SH_NIL && NODE(r, t)->off < off)
+		return NODE(r, t)->off + NODE(r, t)->size == off ? t : SH_NIL;
+	j = leaf_of(r, off - 1);
+	for (uint32_t i = r->fs_head[j]; i != SH_NIL && NODE(r, i)->off < off;
+	     i = NODE(r, i)->link)
+		last = i;
+	if (last == SH_NIL) {
+		if ((j & (FAN - 1)) == 0 || r->fs_max[j - 1] == 0)
+			last = below_far(r, off, j);
+		else if (!falls_short(r, 0, j - 1, off))
+			last = leaf_last(r, j - 1);
+	}
+	return last != SH_NIL && NODE(r, last)->off + NODE(r, last)->size == off ? last
+										 : SH_NIL;
 }
 
 #endif /* !SH_LINEAR */

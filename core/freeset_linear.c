@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SH_LINEAR: the original design's free index, a list of free blocks sorted by address
- * (link[0] next, link[1] previous). Every search and insertion walks the list, and so does
+ * (link next, prev previous; this build's slot keeps the back link, 16 bytes). Every search and insertion walks the list, and so does
  * free to find the free neighbours it merges with: O(n) with n free blocks. Kept as a build
  * option so benchmarks can show the difference and the fuzzers can hold both builds to the
  * same policy.
@@ -11,8 +11,8 @@
 
 #if SH_LINEAR
 
-#define NEXT(r, i) (sh_slot_at(r, i)->link[0])
-#define PREV(r, i) (sh_slot_at(r, i)->link[1])
+#define NEXT(r, i) (sh_slot_at(r, i)->link)
+#define PREV(r, i) (sh_slot_at(r, i)->prev)
 
 /* The walk every search but first fit makes: the first free block at or above granule offset
  * off (SH_NIL if none), and through *prev the one before it (SH_NIL if none). */
@@ -30,9 +30,9 @@ static uint32_t first_at_or_above(const struct sh_region *r, uint32_t off, uint3
 
 void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
-	uint32_t prev, next = first_at_or_above(r, sh_slot_at(r, i)->off, &prev);
+	uint32_t prev, next = first_at_or_above(r, sh_slot_off(sh_slot_at(r, i)), &prev);
 
-	sh_slot_at(r, i)->list = SH_LIST_FREE;
+	sh_slot_set_list(sh_slot_at(r, i), SH_LIST_FREE);
 	NEXT(r, i) = next;
 	PREV(r, i) = prev;
 	if (next != SH_NIL)
@@ -53,6 +53,7 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 		r->free_root = next;
 	if (next != SH_NIL)
 		PREV(r, next) = prev;
+	PREV(r, i) = SH_NIL;
 }
 
 void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t old_size)
@@ -137,17 +138,18 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 			what = "free list link out of range";
 		else if (++n > r->nslots)
 			what = "free list has a cycle";
-		else if (sh_slot_at(r, i)->list != SH_LIST_FREE)
+		else if (sh_slot_list(sh_slot_at(r, i)) != SH_LIST_FREE)
 			what = "free list holds a slot that is not free";
 		else if (PREV(r, i) != prev)
 			what = "free list back link disagrees";
 		else if (prev != SH_NIL && sh_slot_at(r, i)->off <= sh_slot_at(r, prev)->off)
 			what = "free list out of address order";
 		if (what) {
-			uintptr_t a = i < r->nslots
-					      ? r->arena + (uintptr_t)sh_slot_at(r, i)->off *
-								   SH_GRANULE
-					      : 0;
+			uintptr_t a =
+				i < r->nslots
+					? r->arena + (uintptr_t)sh_slot_off(sh_slot_at(r, i)) *
+							     SH_GRANULE
+					: 0;
 			sh_check_fail(rep, SH_I6_INDEX, ri, i, a, what);
 			return 1;
 		}

@@ -102,15 +102,16 @@ static void guard_write(const struct sh_region *r, const struct sh_slot *s)
 {
 	size_t n = sh_usable_of(s);
 
-	sh_memset((void *)(addr_of(r, s->off) + n), SH_GUARD_BYTE, (size_t)s->size * G - n);
+	sh_memset((void *)(addr_of(r, sh_slot_off(s)) + n), SH_GUARD_BYTE,
+		  (size_t)sh_slot_size(s) * G - n);
 }
 
 static void guard_verify(struct sh_heap *h, struct sh_region *r, uint32_t bi)
 {
 	const struct sh_slot *s = sh_slot_at(r, bi);
-	uintptr_t a = addr_of(r, s->off);
+	uintptr_t a = addr_of(r, sh_slot_off(s));
 	size_t n = sh_usable_of(s);
-	size_t bad = first_not(a + n, (size_t)s->size * G - n, SH_GUARD_BYTE);
+	size_t bad = first_not(a + n, (size_t)sh_slot_size(s) * G - n, SH_GUARD_BYTE);
 
 	if (bad == SIZE_MAX)
 		return;
@@ -141,7 +142,7 @@ void *sh_hd_handout(struct sh_heap *h, void *p, size_t n)
 		return p;
 	struct sh_region *r = &h->region[ri];
 	struct sh_slot *s = sh_slot_at(r, si);
-	size_t bytes = (size_t)s->size * G;
+	size_t bytes = (size_t)sh_slot_size(s) * G;
 
 #if SH_HARDEN
 	size_t bad = first_not((uintptr_t)p, bytes, SH_POISON_BYTE);
@@ -173,8 +174,8 @@ void sh_hd_release(struct sh_heap *h, unsigned ri, uint32_t bi)
 {
 	struct sh_region *r = &h->region[ri];
 	const struct sh_slot *s = sh_slot_at(r, bi);
-	uintptr_t a = addr_of(r, s->off);
-	size_t bytes = (size_t)s->size * G;
+	uintptr_t a = addr_of(r, sh_slot_off(s));
+	size_t bytes = (size_t)sh_slot_size(s) * G;
 
 #if SH_HARDEN
 	guard_verify(h, r, bi);
@@ -187,8 +188,8 @@ void sh_hd_resized(struct sh_heap *h, unsigned ri, uint32_t bi, uint32_t old_gra
 {
 	struct sh_region *r = &h->region[ri];
 	struct sh_slot *s = sh_slot_at(r, bi);
-	uintptr_t a = addr_of(r, s->off);
-	size_t was = (size_t)old_gran * G, now = (size_t)s->size * G;
+	uintptr_t a = addr_of(r, sh_slot_off(s));
+	size_t was = (size_t)old_gran * G, now = (size_t)sh_slot_size(s) * G;
 
 	if (now > was) {
 #if SH_HARDEN
@@ -226,17 +227,18 @@ int sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep)
 		/* I1-I7 hold, so every live slot's block lies inside the arena. */
 		for (uint32_t i = 0; i < r->nslots; i++) {
 			const struct sh_slot *s = sh_slot_at(r, i);
-			size_t n = sh_usable_of(s), bytes = (size_t)s->size * G, bad;
+			size_t n = sh_usable_of(s), bytes = (size_t)sh_slot_size(s) * G, bad;
 
-			if (s->list != SH_LIST_LIVE)
+			if (sh_slot_list(s) != SH_LIST_LIVE)
 				continue;
 			bad = n >= bytes ? n
-					 : first_not(addr_of(r, s->off) + n, bytes - n,
+					 : first_not(addr_of(r, sh_slot_off(s)) + n, bytes - n,
 						     SH_GUARD_BYTE);
 			if (bad == SIZE_MAX)
 				continue;
 			failures++;
-			if (lowest == SH_NIL || s->off < sh_slot_at(r, lowest)->off) {
+			if (lowest == SH_NIL ||
+			    sh_slot_off(s) < sh_slot_off(sh_slot_at(r, lowest))) {
 				lowest = i;
 				lowest_bad = n >= bytes ? n : n + bad;
 			}
@@ -244,7 +246,7 @@ int sh_hd_check(const struct sh_heap *h, struct sh_check_report *rep)
 		if (lowest != SH_NIL && first && rep) {
 			const struct sh_slot *s = sh_slot_at(r, lowest);
 
-			sh_check_fail(rep, SH_I10_GUARD, ri, lowest, addr_of(r, s->off),
+			sh_check_fail(rep, SH_I10_GUARD, ri, lowest, addr_of(r, sh_slot_off(s)),
 				      "guard bytes after the requested size changed (overrun)");
 			rep->size = sh_usable_of(s);
 			rep->bad = lowest_bad;

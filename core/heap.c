@@ -2,9 +2,12 @@
 /*
  * The allocator: regions, the slot lists, and the allocation policy of docs/DESIGN.md.
  *
- * Every block of a region's arena has a slot; slots also link each block to its address
- * neighbours (below/above), so a free merges in O(1) without scanning. Free blocks are in
- * the free index (freeset_*.c), live blocks in a hash keyed by offset, spare slots on a stack.
+ * Every block of a region's arena has a slot of 12 bytes: start, size and one link (16 with
+ * SH_LINEAR). Free blocks are in the free index (freeset_*.c), live blocks in a hash keyed by
+ * offset, spare slots on a stack. No slot links its address neighbours: free and realloc find
+ * the free block just above in the index (sh_fs_find at the block's end) and the one just
+ * below too (sh_fs_below; the SH_LINEAR build walks its list for both), and sh_walk goes from
+ * each block to the next by address, looking it up in the hash or the index.
  *
  * malloc (address-ordered first fit, split at the low end):
  *
@@ -66,14 +69,29 @@ int sh_init(struct sh_heap *h)
 	return SH_OK;
 }
 
-/* ---- spare stack, hash, address chain ---- */
+/* ---- slots: spare stack, hash, neighbours ---- */
 
-static uint32_t spare_take(struct sh_region *r)
+static uint32_t off_of(const struct sh_slot *s)
+{
+	return sh_slot_off(s);
+}
+
+static uint32_t size_of(const struct sh_slot *s)
+{
+	return sh_slot_size(s);
+}
+
+/* Takes a spare slot and makes it describe [off, off + size) on list l (the caller links it). */
+static uint32_t spare_take(struct sh_region *r, uint32_t off, uint32_t size, uint32_t l)
 {
 	uint32_t i = r->spare;
+	struct sh_slot *s = slot(r, i);
 
-	r->spare = slot(r, i)->link[0];
+	r->spare = s->link;
 	r->nspare--;
+	s->off = off;
+	s->size = size;
+	sh_slot_set_list(s, l);
 	return i;
 }
 
@@ -81,11 +99,13 @@ static void spare_give(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = slot(r, i);
 
-	s->list = SH_LIST_SPARE;
 	s->off = 0;
 	s->size = 0;
-	s->below = s->above = s->link[1] = SH_NIL;
-	s->link[0] = r->spare;
+	sh_slot_set_list(s, SH_LIST_SPARE);
+#if SH_LINEAR
+	s->prev = SH_NIL;
+#endif
+	s->link = r->spare;
 	r->spare = i;
 	r->nspare++;
 }
@@ -93,11 +113,10 @@ static void spare_give(struct sh_region *r, uint32_t i)
 static void hash_insert(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = slot(r, i);
-	uint32_t *head = &r->buckets[sh_bucket_of(r, s->off)];
+	uint32_t *head = &r->buckets[sh_bucket_of(r, off_of(s))];
 
-	s->list = SH_LIST_LIVE;
-	s->link[0] = *head;
-	s->link[1] = SH_NIL;
+	sh_slot_set_list(s, SH_LIST_LIVE);
+	s->link = *head;
 	*head = i;
 }
 
@@ -105,61 +124,26 @@ static uint32_t hash_find(const struct sh_region *r, uint32_t off)
 {
 	uint32_t i = r->buckets[sh_bucket_of(r, off)];
 
-	while (i != SH_NIL && slot(r, i)->off != off)
-		i = slot(r, i)->link[0];
+	while (i != SH_NIL && off_of(slot(r, i)) != off)
+		i = slot(r, i)->link;
 	return i;
 }
 
 static void hash_remove(struct sh_region *r, uint32_t i)
 {
-	uint32_t *link = &r->buckets[sh_bucket_of(r, slot(r, i)->off)];
+	uint32_t *link = &r->buckets[sh_bucket_of(r, off_of(slot(r, i)))];
 
 	while (*link != i)
-		link = &slot(r, *link)->link[0];
-	*link = slot(r, i)->link[0];
+		link = &slot(r, *link)->link;
+	*link = slot(r, i)->link;
 }
 
-/* Puts slot n into the address chain just above slot i. */
-static void chain_after(struct sh_region *r, uint32_t i, uint32_t n)
+/* The free block just above block s (starting at its end), or SH_NIL. */
+static uint32_t free_above(const struct sh_region *r, const struct sh_slot *s)
 {
-	struct sh_slot *s = slot(r, i), *ns = slot(r, n);
+	uint32_t end = sh_end_of(s);
 
-	ns->below = i;
-	ns->above = s->above;
-	if (s->above != SH_NIL)
-		slot(r, s->above)->below = n;
-	s->above = n;
-}
-
-/* Puts slot n into the address chain just below slot i. */
-static void chain_before(struct sh_region *r, uint32_t i, uint32_t n)
-{
-	struct sh_slot *s = slot(r, i), *ns = slot(r, n);
-
-	ns->above = i;
-	ns->below = s->below;
-	if (s->below != SH_NIL)
-		slot(r, s->below)->above = n;
-	else
-		r->first = n;
-	s->below = n;
-}
-
-static void chain_unlink(struct sh_region *r, uint32_t i)
-{
-	struct sh_slot *s = slot(r, i);
-
-	if (s->below != SH_NIL)
-		slot(r, s->below)->above = s->above;
-	else
-		r->first = s->above;
-	if (s->above != SH_NIL)
-		slot(r, s->above)->below = s->below;
-}
-
-static bool is_free(const struct sh_region *r, uint32_t i)
-{
-	return i != SH_NIL && slot(r, i)->list == SH_LIST_FREE;
+	return end < r->ngran ? sh_fs_find(r, end) : SH_NIL;
 }
 
 /* ---- regions ---- */
@@ -196,9 +180,7 @@ static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslo
 	struct sh_slot *s = slot(r, 0);
 	s->off = 0;
 	s->size = r->ngran;
-	s->below = s->above = SH_NIL;
-	s->list = SH_LIST_FREE;
-	r->first = 0;
+	r->last_freed = SH_NIL;
 	size_t g = size / SH_GRANULE; /* what sh_region_meta_bytes sized the index for */
 	sh_fs_init(r, r->buckets + r->nbuckets,
 		   g > SH_MAX_ARENA_GRANULES ? SH_MAX_ARENA_GRANULES : (uint32_t)g);
@@ -297,9 +279,9 @@ static void *make_live(struct sh_region *r, uint32_t i)
 
 	hash_insert(r, i);
 	r->nlive++;
-	r->live_gran += s->size;
-	r->free_gran -= s->size;
-	return (void *)block_addr(r, s->off);
+	r->live_gran += size_of(s);
+	r->free_gran -= size_of(s);
+	return (void *)block_addr(r, off_of(s));
 }
 
 /* Takes [at, at + gran) out of free block fi. The caller has checked that it fits and that a
@@ -317,34 +299,23 @@ static void *carve(struct sh_region *r, uint32_t fi, uint32_t at, uint32_t gran)
 			return make_live(r, fi);
 		}
 		uint32_t old_size = f->size;
-		li = spare_take(r);
-		chain_before(r, fi, li);
-		slot(r, li)->off = at;
-		slot(r, li)->size = gran;
+		li = spare_take(r, at, gran, SH_LIST_LIVE);
 		f->off = at + gran;
 		f->size = tail;
 		sh_fs_update(r, fi, at, old_size);
 		return make_live(r, li);
 	}
 
-	li = spare_take(r);
-	chain_after(r, fi, li);
+	li = spare_take(r, at, gran, SH_LIST_LIVE);
 	struct sh_slot *l = slot(r, li);
-	l->off = at;
-	l->size = gran;
 	uint32_t old_size = f->size;
 	f->size = at - f->off;
 	sh_fs_update(r, fi, f->off, old_size);
 	if (tail) {
 		if (r->spare == SH_NIL) {
-			l->size += tail;
+			sh_slot_set_size(l, gran + tail);
 		} else {
-			uint32_t ti = spare_take(r);
-			chain_after(r, li, ti);
-			struct sh_slot *t = slot(r, ti);
-			t->off = at + gran;
-			t->size = tail;
-			t->list = SH_LIST_FREE;
+			uint32_t ti = spare_take(r, at + gran, tail, SH_LIST_FREE);
 			sh_fs_insert(r, ti);
 			r->nfree++;
 		}
@@ -496,46 +467,54 @@ bool sh_find_live_slot(const struct sh_heap *h, const void *p, unsigned *ri, uin
 static void release(struct sh_region *r, uint32_t bi)
 {
 	struct sh_slot *b = slot(r, bi);
-	uint32_t lo = b->below, hi = b->above;
+	uint32_t off = off_of(b), size = size_of(b), lo, hi;
 
 #if SH_LINEAR
 	/* The original design consolidates by walking the free list, and this build keeps
-	 * that cost; it still keeps the address links, for realloc in place, sh_walk and
-	 * sh_check. */
-	sh_fs_neighbours(r, b->off, sh_end_of(b), &lo, &hi);
+	 * that cost. */
+	sh_fs_neighbours(r, off, off + size, &lo, &hi);
+#else
+	/* Blocks freed in address order each merge with the free block the one before left:
+	 * a free-tagged slot that ends at off is the block below (free blocks never overlap). */
+	lo = r->last_freed;
+	if (lo >= r->nslots || sh_slot_list(slot(r, lo)) != SH_LIST_FREE ||
+	    sh_end_of(slot(r, lo)) != off)
+		lo = sh_fs_below(r, off);
+	hi = free_above(r, b);
 #endif
 
 	hash_remove(r, bi);
 	r->nlive--;
-	r->live_gran -= b->size;
-	r->free_gran += b->size;
+	r->live_gran -= size;
+	r->free_gran += size;
 
-	if (is_free(r, lo)) {
+	/* lo and hi are free (their off and size carry no tag). */
+	if (lo != SH_NIL) {
 		struct sh_slot *l = slot(r, lo);
 		uint32_t old_size = l->size;
-		l->size += b->size;
-		chain_unlink(r, bi);
+		l->size += size;
 		spare_give(r, bi);
-		if (is_free(r, hi)) {
+		if (hi != SH_NIL) {
 			l->size += slot(r, hi)->size;
 			sh_fs_remove(r, hi);
-			chain_unlink(r, hi);
 			spare_give(r, hi);
 			r->nfree--;
 		}
 		sh_fs_update(r, lo, l->off, old_size);
-	} else if (is_free(r, hi)) {
+		r->last_freed = lo;
+	} else if (hi != SH_NIL) {
 		struct sh_slot *u = slot(r, hi);
 		uint32_t old_off = u->off, old_size = u->size;
-		u->off = b->off;
-		u->size += b->size;
-		chain_unlink(r, bi);
+		u->off = off;
+		u->size += size;
 		spare_give(r, bi);
 		sh_fs_update(r, hi, old_off, old_size);
+		r->last_freed = hi;
 	} else {
-		b->list = SH_LIST_FREE;
+		sh_slot_set_list(b, SH_LIST_FREE);
 		sh_fs_insert(r, bi);
 		r->nfree++;
+		r->last_freed = bi;
 	}
 }
 
@@ -572,44 +551,38 @@ size_t sh_usable_size(const struct sh_heap *h, const void *p)
 static void shrink_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 {
 	struct sh_slot *b = slot(r, bi);
-	uint32_t cut = b->size - gran;
+	uint32_t cut = size_of(b) - gran, ui;
 
 	if (cut == 0)
 		return;
-	if (is_free(r, b->above)) {
-		struct sh_slot *u = slot(r, b->above);
+	if ((ui = free_above(r, b)) != SH_NIL) {
+		struct sh_slot *u = slot(r, ui);
 		uint32_t old_off = u->off, old_size = u->size;
 		u->off -= cut;
 		u->size += cut;
-		sh_fs_update(r, b->above, old_off, old_size);
+		sh_fs_update(r, ui, old_off, old_size);
 	} else if (r->spare != SH_NIL) {
-		uint32_t ti = spare_take(r);
-		chain_after(r, bi, ti);
-		struct sh_slot *t = slot(r, ti);
-		t->off = b->off + gran;
-		t->size = cut;
-		t->list = SH_LIST_FREE;
+		uint32_t ti = spare_take(r, off_of(b) + gran, cut, SH_LIST_FREE);
 		sh_fs_insert(r, ti);
 		r->nfree++;
 	} else {
 		return;
 	}
-	b->size = gran;
+	sh_slot_set_size(b, gran);
 	r->live_gran -= cut;
 	r->free_gran += cut;
 }
 
-/* Rule 7, grow: takes the low part of the free block above; the caller checked it suffices. */
-static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
+/* Rule 7, grow: takes the low part of the free block ui just above; the caller checked it
+ * suffices. */
+static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t ui, uint32_t gran)
 {
 	struct sh_slot *b = slot(r, bi);
-	uint32_t ui = b->above;
 	struct sh_slot *u = slot(r, ui);
-	uint32_t need = gran - b->size;
+	uint32_t need = gran - size_of(b);
 
 	if (u->size == need) {
 		sh_fs_remove(r, ui);
-		chain_unlink(r, ui);
 		spare_give(r, ui);
 		r->nfree--;
 	} else {
@@ -618,7 +591,7 @@ static void grow_in_place(struct sh_region *r, uint32_t bi, uint32_t gran)
 		u->size -= need;
 		sh_fs_update(r, ui, old_off, old_size);
 	}
-	b->size = gran;
+	sh_slot_set_size(b, gran);
 	r->live_gran += need;
 	r->free_gran -= need;
 }
@@ -653,14 +626,14 @@ void *sh_realloc_in(struct sh_heap *h, unsigned region_mask, void *p, size_t siz
 		return alloc_failed(h, SH_EOVERFLOW);
 
 	struct sh_slot *b = slot(r, bi);
-	uint32_t old_size = b->size;
-	if (gran <= b->size) {
+	uint32_t old_size = size_of(b), ui;
+	if (gran <= old_size) {
 		shrink_in_place(r, bi, gran);
 		sh_hd_resized(h, ri, bi, old_size, size);
 		return p;
 	}
-	if (is_free(r, b->above) && slot(r, b->above)->size >= gran - b->size) {
-		grow_in_place(r, bi, gran);
+	if ((ui = free_above(r, b)) != SH_NIL && slot(r, ui)->size >= gran - old_size) {
+		grow_in_place(r, bi, ui, gran);
 		sh_hd_resized(h, ri, bi, old_size, size);
 		return p;
 	}
@@ -669,7 +642,7 @@ void *sh_realloc_in(struct sh_heap *h, unsigned region_mask, void *p, size_t siz
 		return alloc_failed(h, SH_ENOMEM);
 	/* Slots of live blocks never move, so bi still names p's block. (SH_HARDEN: the new
 	 * block holds more than the old one's granules before its guard, so the copy spares it.) */
-	sh_memcpy(q, p, (size_t)b->size * SH_GRANULE);
+	sh_memcpy(q, p, (size_t)old_size * SH_GRANULE);
 	sh_hd_release(h, ri, bi);
 	release(r, bi);
 	return q;
@@ -723,21 +696,27 @@ int sh_walk(const struct sh_heap *h, int (*fn)(const struct sh_block_info *b, vo
 {
 	if (!h || !fn)
 		return SH_EINVAL;
+	/* By address: from offset 0 each block ends where the next starts, which is looked up
+	 * in the hash (live) or the free index (free); at most nslots steps. */
 	for (unsigned ri = 0; ri < h->nregions; ri++) {
 		const struct sh_region *r = &h->region[ri];
-		uint32_t steps = 0;
-		for (uint32_t i = r->first; i != SH_NIL && steps < r->nslots;
-		     i = slot(r, i)->above, steps++) {
+		uint32_t off = 0;
+		for (uint32_t steps = 0; off < r->ngran && steps < r->nslots; steps++) {
+			uint32_t i = hash_find(r, off);
+			bool live = i != SH_NIL;
+			if (!live && (i = sh_fs_find(r, off)) == SH_NIL)
+				break;
 			const struct sh_slot *s = slot(r, i);
 			struct sh_block_info b = {
 				.region = ri,
-				.ptr = (void *)block_addr(r, s->off),
-				.size = (size_t)s->size * SH_GRANULE,
-				.live = s->list == SH_LIST_LIVE,
+				.ptr = (void *)block_addr(r, off),
+				.size = (size_t)size_of(s) * SH_GRANULE,
+				.live = live,
 			};
 			int rc = fn(&b, ctx);
 			if (rc)
 				return rc;
+			off += size_of(s);
 		}
 	}
 	return 0;

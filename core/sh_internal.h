@@ -11,35 +11,47 @@
  * The free index (not SH_LINEAR) is sized by sh_fs_bytes for the region's size in granules,
  * an upper bound on its arena.
  *
- * Offsets and sizes inside a region are kept in granules as uint32_t, so a slot is 28 bytes
- * on every target and an arena holds up to SH_MAX_ARENA_GRANULES granules.
+ * Offsets and sizes inside a region are kept in granules as uint32_t, so an arena holds up to
+ * SH_MAX_ARENA_GRANULES granules and a slot is SH_SLOT_BYTES on every target:
+ *
+ *   default build   | off | size | link |          12 bytes
+ *   SH_LINEAR       | off | size | link | prev |   16 bytes
+ *
+ * Offsets and sizes are below 2^31, so the top bit of each is free; together the two bits say
+ * which list the slot is on (enum sh_list). A free slot carries neither bit, so code that holds
+ * a free slot (the free index, heap.c's splits and merges) reads and writes its off and size
+ * as they are; a slot of any other or of an unknown list goes through the accessors below. No
+ * slot links its address neighbours: they are found through the free index (free blocks) and
+ * the hash (live blocks), see heap.c.
  */
 #ifndef SH_INTERNAL_H
 #define SH_INTERNAL_H
 
 #include "slotheap.h"
 
-#define SH_NIL UINT32_MAX /* "no slot" in every link */
+#ifndef SH_LINEAR
+#define SH_LINEAR 0
+#endif
 
-/* Which list a slot is on. */
+#define SH_NIL UINT32_MAX  /* "no slot" in every link */
+#define SH_TAG 0x80000000u /* the tag bit of off and of size */
+
+/* Which list a slot is on: bit 0 is off's tag bit, bit 1 size's; 3 is no list. */
 enum sh_list {
-	SH_LIST_SPARE = 0,
-	SH_LIST_FREE = 1,
+	SH_LIST_FREE = 0,
+	SH_LIST_SPARE = 1,
 	SH_LIST_LIVE = 2,
 };
 
 struct sh_slot {
-	uint32_t off;	/* block start, granules from the arena start */
-	uint32_t size;	/* block size in granules, > 0 */
-	uint32_t below; /* slot of the block just below (lower address), SH_NIL at the bottom */
-	uint32_t above; /* slot of the block just above, SH_NIL at the top */
-	/*
-	 * link[0]: spare list next, hash chain next (live), next free block starting in the same
-	 *          leaf of the free index, or next free block (SH_LINEAR);
-	 * link[1]: previous free block (SH_LINEAR), else SH_NIL.
-	 */
-	uint32_t link[2];
-	uint32_t list; /* enum sh_list */
+	uint32_t off;  /* block start, granules from the arena start; tag bit: spare */
+	uint32_t size; /* block size in granules, > 0; tag bit: live */
+	/* spare list next (spare), hash chain next (live), next free block starting in the same
+	 * leaf of the free index, or next free block (SH_LINEAR) */
+	uint32_t link;
+#if SH_LINEAR
+	uint32_t prev; /* previous free block (SH_LINEAR) */
+#endif
 #if SH_HARDEN
 	/* Live blocks: the size asked for, rq_gran * SH_GRANULE + rq_rem bytes (a request can
 	 * exceed 32 bits; the guard bytes run from there to the block's end). */
@@ -50,9 +62,11 @@ struct sh_slot {
 
 _Static_assert(sizeof(struct sh_slot) == SH_SLOT_BYTES,
 	       "a slot is SH_SLOT_BYTES on every target");
-_Static_assert(SH_SLOT_BYTES - SH_SLOT_HARDEN_BYTES == 28u,
-	       "the default build's slot is 28 bytes; only SH_HARDEN adds to it");
+_Static_assert(
+	SH_SLOT_BYTES - SH_SLOT_HARDEN_BYTES == (SH_LINEAR ? 16u : 12u),
+	"the default build's slot is 12 bytes (SH_LINEAR 16); only SH_HARDEN adds to it");
 _Static_assert(SH_MAX_SLOTS < UINT32_MAX, "SH_NIL is no slot index");
+_Static_assert(SH_MAX_ARENA_GRANULES < SH_TAG, "offsets and sizes leave the tag bit free");
 _Static_assert((SH_GRANULE & (SH_GRANULE - 1)) == 0, "SH_GRANULE is a power of two");
 _Static_assert(SH_GRANULE >= 2 * sizeof(void *), "SH_GRANULE holds two pointers");
 _Static_assert(SH_MAX_REGIONS >= 1 && SH_MAX_REGIONS <= 32, "region masks are 32 bits");
@@ -66,9 +80,44 @@ static inline struct sh_slot *sh_slot_at(const struct sh_region *r, uint32_t i)
 	return &r->slots[i];
 }
 
+/* A slot's block start and size, without the tag bits. */
+static inline uint32_t sh_slot_off(const struct sh_slot *s)
+{
+	return s->off & ~SH_TAG;
+}
+
+static inline uint32_t sh_slot_size(const struct sh_slot *s)
+{
+	return s->size & ~SH_TAG;
+}
+
 static inline uint32_t sh_end_of(const struct sh_slot *s)
 {
-	return s->off + s->size;
+	return sh_slot_off(s) + sh_slot_size(s);
+}
+
+/* The list a slot is on (enum sh_list), or 3 for a slot whose tags name none. */
+static inline uint32_t sh_slot_list(const struct sh_slot *s)
+{
+	return (s->off >> 31) | (s->size >> 31 << 1);
+}
+
+/* Set start or size, keeping the slot's list. */
+static inline void sh_slot_set_off(struct sh_slot *s, uint32_t off)
+{
+	s->off = (s->off & SH_TAG) | off;
+}
+
+static inline void sh_slot_set_size(struct sh_slot *s, uint32_t size)
+{
+	s->size = (s->size & SH_TAG) | size;
+}
+
+/* Moves the slot to list l (the tag bits only: linking is the caller's). */
+static inline void sh_slot_set_list(struct sh_slot *s, uint32_t l)
+{
+	s->off = (s->off & ~SH_TAG) | (l & 1u ? SH_TAG : 0);
+	s->size = (s->size & ~SH_TAG) | (l & 2u ? SH_TAG : 0);
 }
 
 /* Usable size of live slot s: its block size, or in the SH_HARDEN build the size asked for. */
@@ -77,7 +126,7 @@ static inline size_t sh_usable_of(const struct sh_slot *s)
 #if SH_HARDEN
 	return (size_t)s->rq_gran * SH_GRANULE + s->rq_rem;
 #else
-	return (size_t)s->size * SH_GRANULE;
+	return (size_t)sh_slot_size(s) * SH_GRANULE;
 #endif
 }
 
@@ -90,9 +139,8 @@ static inline uint32_t sh_bucket_of(const struct sh_region *r, uint32_t off)
 /*
  * The free index: an address-ordered set of free blocks that answers "lowest-addressed free
  * block of at least n granules". freeset_index.c keeps a tree of maxima of fixed shape over
- * the arena (free blocks chained per leaf through link[0]); freeset_linear.c (SH_LINEAR)
- * keeps the original sorted list. Callers keep every other field (phys links, counters)
- * themselves.
+ * the arena (free blocks chained per leaf through link); freeset_linear.c (SH_LINEAR)
+ * keeps the original sorted list. Callers keep the counters themselves.
  */
 
 /* Bytes of index for an arena of at most ngran granules with nslots slots (0 when SH_LINEAR);
@@ -123,8 +171,13 @@ void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t ol
 void sh_fs_neighbours(const struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
 		      uint32_t *hi);
 #endif
-/* Free block starting exactly at granule offset off, or SH_NIL. */
+/* Free block starting exactly at granule offset off (off < r->ngran), or SH_NIL. */
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off);
+#if !SH_LINEAR
+/* Free block ending exactly at granule offset off (off <= r->ngran), or SH_NIL: the neighbour
+ * below a block being freed, found through the index (no slot links its neighbours). */
+uint32_t sh_fs_below(const struct sh_region *r, uint32_t off);
+#endif
 uint32_t sh_fs_largest(const struct sh_region *r);
 /* I6: checks the index's own structure (shape, order, links, maxima); returns the number of
  * failures found, reports the first through *rep and counts the free blocks it holds in

@@ -56,7 +56,9 @@
 #define SH_DEFAULT_HEAP_SIZE (8u << 20) /* heap footprint used by the boot helper by default */
 #endif
 #ifndef SH_SLOTS_PER_BUCKET
-#define SH_SLOTS_PER_BUCKET 2 /* hash load: buckets = next power of two >= nslots / this */
+/* Hash load: buckets = next power of two >= nslots / this. Only live blocks are hashed: with two
+ * slots per live block a bucket holds at most two on average (docs/PERFORMANCE.md). */
+#define SH_SLOTS_PER_BUCKET 4
 #endif
 #ifndef SH_HARDEN
 #define SH_HARDEN 0 /* 1: caller-bug detection (guard bytes, poisoned free memory; see below) */
@@ -64,14 +66,20 @@
 
 #define SH_ALL_REGIONS (~0u) /* region mask naming every region */
 
-/* Bytes of one slot, on every target: block offset and size, address neighbours, two links
- * and the list tag (uint32_t each); the SH_HARDEN build adds the requested size (8 bytes). */
+/* Bytes of one slot, on every target: block offset and size (their top bits tell the slot's
+ * list) and one link, uint32_t each; the SH_LINEAR build adds the free list's back link (4
+ * bytes), the SH_HARDEN build the requested size (8 bytes). */
+#if defined(SH_LINEAR) && SH_LINEAR
+#define SH_SLOT_BASE_BYTES 16u
+#else
+#define SH_SLOT_BASE_BYTES 12u
+#endif
 #if SH_HARDEN
 #define SH_SLOT_HARDEN_BYTES 8u
 #else
 #define SH_SLOT_HARDEN_BYTES 0u
 #endif
-#define SH_SLOT_BYTES (28u + SH_SLOT_HARDEN_BYTES)
+#define SH_SLOT_BYTES (SH_SLOT_BASE_BYTES + SH_SLOT_HARDEN_BYTES)
 /* Most slots one region can have. */
 #define SH_MAX_SLOTS 0xffffffu
 
@@ -175,16 +183,16 @@ struct sh_report {
 
 /* One region. The fields are the allocator's own: read them through sh_region_info(). */
 struct sh_region {
-	uintptr_t base;	    /* region start: slot array, then buckets */
-	uintptr_t end;	    /* region end (exclusive), 0 if at the top of the address space */
-	uintptr_t arena;    /* first arena byte, SH_GRANULE aligned */
-	uint32_t ngran;	    /* arena size in granules */
-	uint32_t nslots;    /* slots in the slot array */
-	uint32_t nbuckets;  /* hash buckets, a power of two */
-	uint32_t spare;	    /* head of the spare slot list */
-	uint32_t free_root; /* free list head when SH_LINEAR */
-	uint32_t first;	    /* slot of the block at arena offset 0 */
-	uint32_t nspare;    /* counters kept by every operation, checked by sh_check (I7) */
+	uintptr_t base;	     /* region start: slot array, then buckets */
+	uintptr_t end;	     /* region end (exclusive), 0 if at the top of the address space */
+	uintptr_t arena;     /* first arena byte, SH_GRANULE aligned */
+	uint32_t ngran;	     /* arena size in granules */
+	uint32_t nslots;     /* slots in the slot array */
+	uint32_t nbuckets;   /* hash buckets, a power of two */
+	uint32_t spare;	     /* head of the spare slot list */
+	uint32_t free_root;  /* free list head when SH_LINEAR */
+	uint32_t last_freed; /* slot of the free block the last free left (a hint, checked) */
+	uint32_t nspare;     /* counters kept by every operation, checked by sh_check (I7) */
 	uint32_t nfree;
 	uint32_t nlive;
 	uint32_t free_gran;
@@ -312,8 +320,9 @@ struct sh_block_info {
 };
 
 /* Calls fn for every block of every region, regions in index order, blocks in address order;
- * stops early when fn returns non-zero and returns that value, else 0. O(blocks). fn must not
- * change the heap. */
+ * stops early when fn returns non-zero and returns that value, else 0. Each block is looked up
+ * where the one below it ends, in the hash and the free index: O(blocks) expected, O(blocks x
+ * free blocks) with SH_LINEAR. fn must not change the heap. */
 int sh_walk(const struct sh_heap *h, int (*fn)(const struct sh_block_info *b, void *ctx),
 	    void *ctx);
 
@@ -354,7 +363,9 @@ struct sh_check_report {
 /* Walks every region and verifies invariants I1-I7 without trusting any link: every walk is
  * bounded, so a corrupted heap cannot make it loop or read outside the slot arrays. Returns 0
  * if all hold, else SH_ECORRUPT with the first failure in *r (r may be NULL). Always
- * compiled; O(slots + buckets + index entries) per region, no recursion.
+ * compiled; O(slots + buckets + index entries) per region plus a hash and an index look-up
+ * per block for the walk by address (with SH_LINEAR each of those walks the free list), no
+ * recursion.
  * SH_HARDEN: when I1-I7 hold, it also verifies the guard bytes of every live block (O(slack
  * bytes)); if some changed it returns SH_EOVERRUN, *r naming SH_I10_GUARD, the lowest such
  * block of the first region that has one, its slot, requested size and first changed
