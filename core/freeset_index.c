@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The free index: a tree of maxima of fixed shape over the arena (after R. P. Brent's
- * segment-tree first fit, widened). The arena is cut into leaves of SH_INDEX_LEAF granules;
+ * segment-tree first fit, widened). The arena is cut into leaves of 2^fs_shift granules;
  * each leaf keeps the chain of the free blocks that start in it (address ordered, through
  * their slots' link) and the size of the largest of them. Chained slots are free, whose off
  * and size carry no tag bits (sh_internal.h): they are read as they are. Above the leaves, each level
@@ -9,7 +9,7 @@
  *
  *   level 2 (root)   [        max        ]
  *   level 1          [ max | max | ... ]       one entry per 16 leaves
- *   level 0          [ m | m | m | ... | m ]   one entry per leaf (64 granules)
+ *   level 0          [ m | m | m | ... | m ]   one entry per leaf (64 granules or more)
  *   leaf chains       b->b   -   b   ...       free blocks starting in each leaf
  *
  * First fit descends from the root, taking in each group the first entry of at least n
@@ -24,15 +24,29 @@
  *
  * memalign walks the same entries in address order, depth first, and passes over an entry
  * whose maximum is under the request plus the least gap to an aligned start that any block
- * starting in its range must leave (aligned_search).
+ * starting in its range must leave (aligned_search). It starts where earlier searches of the
+ * same alignment class and size got to: below that watermark only the blocks recorded since
+ * (exceptions) can fit, and those are tried first (see "Watermarks" below).
  *
- * Bounds, with G the arena's granules, L = ceil(G / 64) leaves and h = 1 + ceil(log16 L)
- * levels (h <= 8 for the largest arena): free blocks never touch, so a leaf starts at most
- * 32 of them. First fit reads at most 16 (h - 1) entries and 32 slots; insert, remove and
- * update walk at most two leaf chains (64 slots) and recompute at most 2 (h - 1) groups of
- * 16 entries. None depends on the number of blocks. Memory: 4 bytes per leaf for the chain
- * head and 4 per maximum, each level padded to whole groups, under 0.9 % of the arena with
- * 16-byte granules (sh_fs_bytes).
+ * Leaf size. A region's leaves are 2^s granules, s fixed by sh_add_region from the region's
+ * size in granules g and its slot count n (leaf_shift): the least s >= 6 that cuts g into at
+ * most L = min(ceil(g / 64), max(ceil(g / 2^SH_INDEX_LEAF_SHIFT_MAX), 2^floor(log2(n /
+ * SH_INDEX_SLOTS_PER_LEAF)))) leaves. A region with few bytes per slot keeps leaves of 64
+ * granules; one with many (a large pool provisioned for its use) gets larger leaves, so the
+ * index costs about 2 * 4 bytes per SH_INDEX_SLOTS_PER_LEAF slots instead of 0.8 % of the
+ * arena. L never decreases as g grows, and the index is sized for L leaves, so
+ * sh_region_meta_bytes never decreases with the region's size.
+ *
+ * Bounds, with G the arena's granules, leaves of 2^s granules and h = 1 + ceil(log16(G /
+ * 2^s)) levels (h <= 8 for the largest arena): free blocks never touch, so a leaf starts at
+ * most c = min(2^(s-1), nslots) of them. First fit reads at most 16 (h - 1) entries and c
+ * slots; insert, remove and update walk at most two leaf chains (2 c slots) and recompute at
+ * most 2 (h - 1) groups of 16 entries. None depends on the number of blocks. Memory: 4 bytes
+ * per leaf for the chain head and 4 per maximum, each level padded to whole groups
+ * (sh_fs_bytes): under 0.9 % of the arena with 16-byte granules at most, and about
+ * 8 / SH_INDEX_SLOTS_PER_LEAF bytes per slot where the slots bound the leaves; regions of at
+ * least SH_INDEX_WM_MIN_GRAN granules add SH_INDEX_WM_WORDS words of memalign watermarks
+ * (2,688 bytes).
  */
 
 #include "sh_internal.h"
@@ -42,9 +56,9 @@
 #define FAN SH_INDEX_FAN
 #define NODE(r, i) sh_slot_at(r, i)
 
-static uint32_t leaf_of(uint32_t off)
+static uint32_t leaf_of(const struct sh_region *r, uint32_t off)
 {
-	return off >> SH_INDEX_LEAF_SHIFT;
+	return off >> r->fs_shift;
 }
 
 static uint32_t groups(uint32_t n)
@@ -52,17 +66,46 @@ static uint32_t groups(uint32_t n)
 	return (n + FAN - 1) / FAN;
 }
 
-/* The index's shape for an arena of ngran granules: leaves, levels and where each level
- * starts among the maxima; returns the number of maxima (every level padded to whole
- * groups). */
-static uint32_t shape(uint32_t ngran, uint32_t *leaves, uint32_t *nlevels,
-		      uint32_t level[SH_INDEX_LEVELS])
+/* ceil(n / 2^s). */
+static uint32_t ceil_shift(uint32_t n, unsigned s)
 {
-	uint32_t n = (uint32_t)(((uint64_t)ngran + SH_INDEX_LEAF - 1) >> SH_INDEX_LEAF_SHIFT);
-	uint32_t total = 0, lv = 0;
+	return (uint32_t)(((uint64_t)n + ((uint64_t)1 << s) - 1) >> s);
+}
 
-	*leaves = n ? n : 1;
-	n = *leaves;
+/* Leaves the index of an arena of at most ngran granules with nslots slots is sized for: one
+ * per SH_INDEX_LEAF granules, but no more than the largest power of two at most nslots /
+ * SH_INDEX_SLOTS_PER_LEAF (at least 1), and no fewer than one per 2^SH_INDEX_LEAF_SHIFT_MAX
+ * granules. Never decreases as ngran grows. */
+static uint32_t leaf_budget(uint32_t ngran, uint32_t nslots)
+{
+	uint32_t fine = ceil_shift(ngran, SH_INDEX_LEAF_SHIFT);
+	uint32_t coarse = ceil_shift(ngran, SH_INDEX_LEAF_SHIFT_MAX);
+	uint32_t want = 1, q = nslots / SH_INDEX_SLOTS_PER_LEAF;
+
+	while (want <= q / 2)
+		want <<= 1;
+	want = want < coarse ? coarse : want;
+	want = want > fine ? fine : want;
+	return want ? want : 1;
+}
+
+/* The leaf shift of such an arena: the least that keeps its leaves within the budget. */
+static unsigned leaf_shift(uint32_t ngran, uint32_t nslots)
+{
+	uint32_t budget = leaf_budget(ngran, nslots);
+	unsigned s = SH_INDEX_LEAF_SHIFT;
+
+	while (ceil_shift(ngran, s) > budget)
+		s++;
+	return s;
+}
+
+/* The index's shape for the given leaves: levels and where each level starts among the
+ * maxima; returns the number of maxima (every level padded to whole groups). */
+static uint32_t shape(uint32_t leaves, uint32_t *nlevels, uint32_t level[SH_INDEX_LEVELS])
+{
+	uint32_t n = leaves, total = 0, lv = 0;
+
 	for (;;) {
 		level[lv++] = total;
 		total += groups(n) * FAN;
@@ -74,26 +117,43 @@ static uint32_t shape(uint32_t ngran, uint32_t *leaves, uint32_t *nlevels,
 	return total;
 }
 
-size_t sh_fs_bytes(uint32_t ngran)
+/* Leaves of r's index: its arena in leaves of 2^fs_shift granules, at least one. */
+static uint32_t leaves_of(const struct sh_region *r, unsigned shift)
 {
-	uint32_t leaves, nlevels, level[SH_INDEX_LEVELS];
-	uint32_t maxima = shape(ngran, &leaves, &nlevels, level);
+	uint32_t n = ceil_shift(r->ngran, shift);
 
-	return ((size_t)leaves + maxima) * sizeof(uint32_t);
+	return n ? n : 1;
 }
 
-void sh_fs_init(struct sh_region *r, void *mem)
+size_t sh_fs_bytes(uint32_t ngran, uint32_t nslots)
 {
-	uint32_t leaves, maxima = shape(r->ngran, &leaves, &r->fs_nlevels, r->fs_level);
+	uint32_t nlevels, level[SH_INDEX_LEVELS], leaves = leaf_budget(ngran, nslots);
+	uint32_t maxima = shape(leaves, &nlevels, level);
+
+	return ((size_t)leaves + maxima +
+		(ngran >= SH_INDEX_WM_MIN_GRAN ? SH_INDEX_WM_WORDS : 0)) *
+	       sizeof(uint32_t);
+}
+
+void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized)
+{
+	r->fs_shift = leaf_shift(sized, r->nslots);
+
+	uint32_t leaves = leaves_of(r, r->fs_shift);
+	uint32_t maxima = shape(leaves, &r->fs_nlevels, r->fs_level);
 
 	r->fs_head = mem;
 	r->fs_max = r->fs_head + leaves;
+	r->fs_wm = sized >= SH_INDEX_WM_MIN_GRAN ? r->fs_max + maxima : NULL;
 	r->fs_nleaves = leaves;
 	r->fs_tail = SH_NIL;
+	r->fs_wm_used = 0;
 	for (uint32_t j = 0; j < leaves; j++)
 		r->fs_head[j] = SH_NIL;
 	for (uint32_t j = 0; j < maxima; j++)
 		r->fs_max[j] = 0;
+	for (uint32_t j = 0; r->fs_wm && j < SH_INDEX_WM_WORDS; j++)
+		r->fs_wm[j] = 0;
 }
 
 /* The group of FAN entries at level lv that holds entry j. */
@@ -205,6 +265,123 @@ static void chain_out(struct sh_region *r, uint32_t j, uint32_t i, uint32_t size
 		set_leaf_max(r, j, leaf_scan(r, j));
 }
 
+#define WM_ROW (SH_INDEX_WM_LEVELS)
+#define WM_EXC (SH_INDEX_WM_EXCEPTIONS)
+
+/* floor(log2 x), x > 0. */
+static unsigned floor_log2(uint32_t x)
+{
+	unsigned n = 0;
+
+	for (unsigned b = 16; b; b >>= 1)
+		if (x >> b) {
+			x >>= b;
+			n += b;
+		}
+	return n;
+}
+
+/* Watermark levels: the thresholds are 1, 2, 3, then four per octave (4, 5, 6, 7, 8, 10, 12,
+ * 14, 16, 20, ...), the last one WM_ROW - 1. The level of n >= 1 is that of the largest
+ * threshold at most n. */
+static unsigned wm_level(uint32_t n)
+{
+	unsigned e = floor_log2(n);
+	unsigned c = e < 2 ? n - 1 : 4 * (e - 2) + ((n >> (e - 2)) & 3) + 3;
+
+	return c < WM_ROW ? c : WM_ROW - 1;
+}
+
+/* The threshold of level c. */
+static uint32_t wm_threshold(unsigned c)
+{
+	return c < 3 ? c + 1 : (4u + (c - 3) % 4) << ((c - 3) / 4);
+}
+
+/* The level of the smallest threshold at least n (WM_ROW if none). */
+static unsigned wm_level_up(uint32_t n)
+{
+	unsigned c = wm_level(n);
+
+	return wm_threshold(c) >= n ? c : c + 1;
+}
+
+/* The watermarks of class k (1 .. SH_INDEX_WM_CLASSES). */
+static uint32_t *wm_row(const struct sh_region *r, unsigned k)
+{
+	return r->fs_wm + (k - 1) * WM_ROW;
+}
+
+/* Class k's exceptions, WM_EXC of {start, end, room}; room 0 marks an empty one. */
+static uint32_t *wm_exc(const struct sh_region *r, unsigned k)
+{
+	return r->fs_wm + SH_INDEX_WM_CLASSES * WM_ROW + (k - 1) * WM_EXC * 3;
+}
+
+/* Granules from granule offset off up to the next multiple of 2^k granules in address. */
+static uint32_t wm_gap(const struct sh_region *r, uint32_t off, unsigned k)
+{
+	return (0u - ((uint32_t)(r->arena / SH_GRANULE) + off)) & ((1u << k) - 1);
+}
+
+/* Lowers the watermarks w of the thresholds up to room to off. */
+static void wm_lower(uint32_t *w, uint32_t off, uint32_t room)
+{
+	for (unsigned c = wm_level(room); w[c] > off; c--) {
+		w[c] = off;
+		if (c == 0)
+			break;
+	}
+}
+
+/* Blocks of room up to room may now start in [e, x), below class k's watermarks: an exception
+ * joins one it overlaps or takes an empty entry; when all are taken, the one of least room
+ * (the new one included) goes back to the searched part: the watermarks up to its room come
+ * down to its start, which costs only the searches for that little. */
+static void wm_except(struct sh_region *r, unsigned k, uint32_t e, uint32_t x, uint32_t room)
+{
+	uint32_t *t = wm_exc(r, k), *empty = NULL, *least = NULL;
+
+	for (uint32_t *q = t; q < t + 3 * WM_EXC; q += 3) {
+		if (q[2] == 0) {
+			empty = empty ? empty : q;
+		} else if (q[0] < x && e < q[1]) {
+			q[0] = q[0] < e ? q[0] : e;
+			q[1] = q[1] > x ? q[1] : x;
+			q[2] = q[2] > room ? q[2] : room;
+			return;
+		} else if (!least || q[2] < least[2]) {
+			least = q;
+		}
+	}
+	if (!empty) {
+		if (room <= least[2]) {
+			wm_lower(wm_row(r, k), e, room);
+			return;
+		}
+		wm_lower(wm_row(r, k), least[0], least[2]);
+		empty = least;
+	}
+	empty[0] = e;
+	empty[1] = x;
+	empty[2] = room;
+}
+
+/* The free block [off, off + size) is new or has grown: every class in use (fs_wm_used, bit
+ * k; callers test it first) whose watermark it passes records it. */
+static void wm_note(struct sh_region *r, uint32_t off, uint32_t size)
+{
+	uint32_t used = r->fs_wm_used;
+
+	for (unsigned k = 1; k <= SH_INDEX_WM_CLASSES && (used >> k); k++) {
+		uint32_t gap = wm_gap(r, off, k);
+		if (gap >= size)
+			return; /* no room here, nor at any larger alignment */
+		if (((used >> k) & 1) && off < wm_row(r, k)[wm_level(size - gap)])
+			wm_except(r, k, off, off + size, size - gap);
+	}
+}
+
 /* Whether block s ends the arena: then it is the tail, on no chain. */
 static bool ends_arena(const struct sh_region *r, const struct sh_slot *s)
 {
@@ -216,10 +393,12 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 	struct sh_slot *s = NODE(r, i);
 
 	sh_slot_set_list(s, SH_LIST_FREE);
+	if (r->fs_wm_used)
+		wm_note(r, s->off, s->size);
 	if (ends_arena(r, s))
 		r->fs_tail = i;
 	else
-		chain_in(r, leaf_of(s->off), i);
+		chain_in(r, leaf_of(r, s->off), i);
 }
 
 void sh_fs_remove(struct sh_region *r, uint32_t i)
@@ -227,7 +406,7 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 	if (i == r->fs_tail)
 		r->fs_tail = SH_NIL;
 	else
-		chain_out(r, leaf_of(NODE(r, i)->off), i, NODE(r, i)->size);
+		chain_out(r, leaf_of(r, NODE(r, i)->off), i, NODE(r, i)->size);
 }
 
 /*
@@ -238,7 +417,11 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t old_size)
 {
 	struct sh_slot *s = NODE(r, i);
-	uint32_t from = leaf_of(old_off), to = leaf_of(s->off);
+	uint32_t from = leaf_of(r, old_off), to = leaf_of(r, s->off);
+
+	/* A block that reaches outside its former self may have gained room. */
+	if (r->fs_wm_used && (s->off < old_off || sh_end_of(s) > old_off + old_size))
+		wm_note(r, s->off, s->size);
 
 	/* The tail changes no leaf while it stays the tail: carving from the top of the heap and
 	 * freeing onto it cost no index update. */
@@ -304,6 +487,31 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
  * gran, or under gran plus the least gap of any block starting in its range: a range
  * [lo, hi) that holds an aligned start may have a block with no gap, one that holds none
  * only blocks whose aligned start is the next one after it, at least (next - (hi - 1)) on.
+ *
+ * Watermarks. A block's room at alignment 2^k is its size less its gap there (0 if the gap
+ * is the whole block): the most granules an aligned start in it can have. Maxima of sizes
+ * cannot skip the blocks whose room is short (at a large alignment, nearly all of them), so
+ * the search keeps, per alignment class k (2^1 .. 2^SH_INDEX_WM_CLASSES granules) in use,
+ * watermarks W[k][c] for SH_INDEX_WM_LEVELS thresholds t(c) (1, 2, 3, then four per octave;
+ * W non-decreasing in c) and up to SH_INDEX_WM_EXCEPTIONS exceptions {e, x, m}, with the
+ * invariant
+ *
+ *   a free block with room p >= 1 at 2^k starts at or above W[k][c], c the level of the
+ *   largest threshold at most p, or inside an exception's [e, x) with m >= p.
+ *
+ * A search for gran tries the exceptions with m >= gran below W[k][c] (c the level of the
+ * largest threshold at most gran) in address order, then the index from that watermark on:
+ * nothing else below it can hold gran. When it has seen the first block with room for gran
+ * at A (accepted or not; the arena's size if none), nothing below A has room for gran: it
+ * raises W[k][c] to A for every c whose threshold is at least gran, and lowers m to gran - 1
+ * in the exceptions below A. A block only loses room when it shrinks, moves up inside itself
+ * or goes: a part of a block has no more room than the block. So the only events that can
+ * break the invariant are a block that becomes free or grows (wm_note): in every class in use
+ * whose watermark it passes it becomes an exception (joined to one it overlaps; when all are
+ * taken, the one of least room is given up and the watermarks up to its room come down to its
+ * start). A region that never sees memalign has no class in use and pays one test per such
+ * event. Regions under SH_INDEX_WM_MIN_GRAN granules have no watermarks (their table would
+ * outweigh them) and search from the start.
  */
 struct aligned_walk {
 	const struct sh_region *r;
@@ -311,6 +519,8 @@ struct aligned_walk {
 	uint64_t step, first;
 	sh_fs_accept accept;
 	void *ctx;
+	uint32_t from, to; /* the search covers blocks starting in [from, to) */
+	uint32_t roomy;	   /* offset of the first block seen with room for gran, else SH_NIL */
 };
 
 static uint64_t least_fit(const struct aligned_walk *w, uint64_t lo, uint64_t hi)
@@ -322,18 +532,34 @@ static uint64_t least_fit(const struct aligned_walk *w, uint64_t lo, uint64_t hi
 	return next < hi ? w->gran : w->gran + (next - (hi - 1));
 }
 
-/* The group of FAN entries of level lv starting at entry j, depth first; at most
- * SH_INDEX_LEVELS deep. Returns the accepted block or SH_NIL. */
-static uint32_t aligned_search(const struct aligned_walk *w, uint32_t lv, uint32_t j)
+/* Whether block i has room for the request; the first such block is recorded. */
+static bool aligned_room(struct aligned_walk *w, uint32_t i)
+{
+	const struct sh_slot *s = NODE(w->r, i);
+	uint64_t gap = (w->first - s->off) & (w->step - 1);
+
+	if (s->size < w->gran + gap)
+		return false;
+	if (w->roomy == SH_NIL)
+		w->roomy = s->off;
+	return true;
+}
+
+/* The group of FAN entries of level lv starting at entry j, depth first, from w->from on; at
+ * most SH_INDEX_LEVELS deep. Returns the accepted block or SH_NIL. */
+static uint32_t aligned_search(struct aligned_walk *w, uint32_t lv, uint32_t j)
 {
 	const struct sh_region *r = w->r;
 	const uint32_t *g = r->fs_max + r->fs_level[lv] + j;
-	unsigned shift = SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT * lv;
+	unsigned shift = r->fs_shift + SH_INDEX_FAN_SHIFT * lv;
+	uint32_t skip = (w->from >> shift) - j; /* entries wholly below w->from */
 
 	/* Padding entries are 0, under any gran: the scan never leaves the level. */
-	for (unsigned k = first_at_least(g, 0, w->gran); k < FAN;
-	     k = first_at_least(g, k + 1, w->gran)) {
+	for (unsigned k = first_at_least(g, (w->from >> shift) > j ? skip : 0, w->gran);
+	     k < FAN; k = first_at_least(g, k + 1, w->gran)) {
 		uint64_t lo = (uint64_t)(j + k) << shift;
+		if (lo >= w->to)
+			return SH_NIL;
 		if (g[k] < least_fit(w, lo, lo + ((uint64_t)1 << shift)))
 			continue;
 		if (lv > 0) {
@@ -343,30 +569,80 @@ static uint32_t aligned_search(const struct aligned_walk *w, uint32_t lv, uint32
 			continue;
 		}
 		for (uint32_t i = r->fs_head[j + k]; i != SH_NIL; i = NODE(r, i)->link) {
-			const struct sh_slot *s = NODE(r, i);
-			uint64_t gap = (w->first - s->off) & (w->step - 1);
-			if (s->size >= w->gran + gap && w->accept(r, i, w->ctx))
+			uint32_t off = NODE(r, i)->off;
+			if (off >= w->to)
+				return SH_NIL;
+			if (off >= w->from && aligned_room(w, i) && w->accept(r, i, w->ctx))
 				return i;
 		}
 	}
 	return SH_NIL;
 }
 
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+/* Class k's exceptions that may hold gran below from, in address order; returns how many. */
+static unsigned wm_candidates(const struct sh_region *r, unsigned k, uint32_t gran,
+			      uint32_t from, const uint32_t *out[WM_EXC])
+{
+	const uint32_t *t = wm_exc(r, k);
+	unsigned n = 0;
+
+	for (const uint32_t *q = t; q < t + 3 * WM_EXC; q += 3) {
+		if (q[2] < gran || q[0] >= from)
+			continue;
+		unsigned at = n++;
+		for (; at > 0 && out[at - 1][0] > q[0]; at--)
+			out[at] = out[at - 1];
+		out[at] = q;
+	}
+	return n;
+}
+
+/* After a search for gran in class k that saw the first block with room for it at a. */
+static void wm_learn(struct sh_region *r, unsigned k, uint32_t gran, uint32_t a)
+{
+	uint32_t *row = wm_row(r, k), *t = wm_exc(r, k);
+
+	for (unsigned c = wm_level_up(gran); c < WM_ROW; c++)
+		row[c] = row[c] > a ? row[c] : a;
+	for (uint32_t *q = t; q < t + 3 * WM_EXC; q += 3)
+		if (q[2] >= gran && q[1] <= a)
+			q[2] = gran - 1;
+	r->fs_wm_used |= 1u << k;
+}
+
+uint32_t sh_fs_scan(struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
 		    sh_fs_accept accept, void *ctx)
 {
-	struct aligned_walk w = {r, gran, step, first, accept, ctx};
-	uint32_t i = aligned_search(&w, r->fs_nlevels - 1, 0), t = r->fs_tail;
+	struct aligned_walk w = {r, gran, step, first, accept, ctx, 0, UINT32_MAX, SH_NIL};
+	unsigned k = floor_log2((uint32_t)(step < ((uint64_t)1 << 31) ? step : 1));
+	uint32_t top = r->fs_nlevels - 1, t = r->fs_tail, i = SH_NIL;
+	bool cached =
+		r->fs_wm && k >= 1 && k <= SH_INDEX_WM_CLASSES && first == wm_gap(r, 0, k);
 
-	if (i != SH_NIL || t == SH_NIL)
-		return i;
-	uint64_t gap = (first - NODE(r, t)->off) & (step - 1);
-	return NODE(r, t)->size >= gran + gap && accept(r, t, ctx) ? t : SH_NIL;
+	if (cached) {
+		const uint32_t *exc[WM_EXC];
+		uint32_t from = wm_row(r, k)[wm_level(gran)];
+		unsigned n = wm_candidates(r, k, gran, from, exc);
+		for (unsigned e = 0; e < n && i == SH_NIL; e++) {
+			w.from = exc[e][0];
+			w.to = exc[e][1] < from ? exc[e][1] : from;
+			i = aligned_search(&w, top, 0);
+		}
+		w.from = from;
+		w.to = UINT32_MAX;
+	}
+	if (i == SH_NIL)
+		i = aligned_search(&w, top, 0);
+	if (i == SH_NIL && t != SH_NIL && aligned_room(&w, t) && accept(r, t, ctx))
+		i = t;
+	if (cached)
+		wm_learn(r, k, gran, w.roomy != SH_NIL ? w.roomy : r->ngran);
+	return i;
 }
 
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off)
 {
-	uint32_t i = r->fs_head[leaf_of(off)];
+	uint32_t i = r->fs_head[leaf_of(r, off)];
 
 	if (r->fs_tail != SH_NIL && NODE(r, r->fs_tail)->off == off)
 		return r->fs_tail;
@@ -415,7 +691,7 @@ static unsigned check_leaf(const struct sh_region *r, unsigned ri, struct sh_che
 		if (sh_slot_list(s) != SH_LIST_FREE)
 			return index_fail(r, ri, rep, i,
 					  "free index holds a slot that is not free");
-		if (leaf_of(s->off) != j)
+		if (leaf_of(r, s->off) != j)
 			return index_fail(r, ri, rep, i,
 					  "free block chained in the wrong leaf");
 		if (ends_arena(r, s))
@@ -430,17 +706,75 @@ static unsigned check_leaf(const struct sh_region *r, unsigned ri, struct sh_che
 	return 0;
 }
 
+/* Whether free block s has its place under class k's watermarks and exceptions. */
+static bool wm_holds(const struct sh_region *r, unsigned k, const struct sh_slot *s)
+{
+	uint32_t gap = wm_gap(r, s->off, k), room = s->size - gap;
+	const uint32_t *t = wm_exc(r, k);
+
+	if (gap >= s->size || s->off >= wm_row(r, k)[wm_level(room)])
+		return true;
+	for (const uint32_t *q = t; q < t + 3 * WM_EXC; q += 3)
+		if (q[0] <= s->off && s->off < q[1] && q[2] >= room)
+			return true;
+	return false;
+}
+
+/* memalign's watermarks: only classes in use have any; rows non-decreasing and within the
+ * arena; exceptions within it; and the invariant for every free block (the chains are sound
+ * when this runs). */
+static unsigned check_watermarks(const struct sh_region *r, unsigned ri,
+				 struct sh_check_report *rep)
+{
+	if (r->fs_wm_used & ~(r->fs_wm ? ((1u << SH_INDEX_WM_CLASSES) - 1) << 1 : 0))
+		return index_fail(r, ri, rep, SH_NIL, "watermarks of an unknown class in use");
+	if (!r->fs_wm)
+		return 0;
+	for (unsigned k = 1; k <= SH_INDEX_WM_CLASSES; k++) {
+		const uint32_t *w = wm_row(r, k), *t = wm_exc(r, k);
+		bool used = (r->fs_wm_used >> k) & 1;
+		for (unsigned c = 0; c < WM_ROW; c++)
+			if ((!used && w[c] != 0) || w[c] > r->ngran ||
+			    (c > 0 && w[c] < w[c - 1]))
+				return index_fail(r, ri, rep, SH_NIL,
+						  "memalign watermark out of order or range");
+		for (const uint32_t *q = t; q < t + 3 * WM_EXC; q += 3)
+			if (q[2] != 0 && (!used || q[0] >= q[1] || q[1] > r->ngran))
+				return index_fail(r, ri, rep, SH_NIL,
+						  "memalign exception out of range");
+		if (!used)
+			continue;
+		if (r->fs_tail != SH_NIL && !wm_holds(r, k, NODE(r, r->fs_tail)))
+			return index_fail(r, ri, rep, r->fs_tail,
+					  "free block below a memalign watermark it passes");
+		for (uint32_t j = 0; j < r->fs_nleaves; j++)
+			for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
+				if (!wm_holds(r, k, NODE(r, i)))
+					return index_fail(r, ri, rep, i,
+							  "free block below a memalign "
+							  "watermark it passes");
+	}
+	return 0;
+}
+
 unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_report *rep,
 		     uint32_t *nodes)
 {
-	uint32_t leaves, nlevels, level[SH_INDEX_LEVELS], n = 0, m;
-	uint32_t maxima = shape(r->ngran, &leaves, &nlevels, level);
+	uintptr_t size = r->end - r->base; /* also for a region that ends at the top */
+	uint32_t sized = size / SH_GRANULE > SH_MAX_ARENA_GRANULES
+				 ? SH_MAX_ARENA_GRANULES
+				 : (uint32_t)(size / SH_GRANULE);
+	unsigned shift = leaf_shift(sized, r->nslots);
+	uint32_t nlevels, level[SH_INDEX_LEVELS], n = 0, m, leaves = leaves_of(r, shift);
+	uint32_t maxima = shape(leaves, &nlevels, level);
 	unsigned failures = 0;
 
 	*nodes = 0;
-	if (r->fs_nleaves != leaves || r->fs_nlevels != nlevels ||
+	if (r->fs_shift != shift || r->fs_nleaves != leaves || r->fs_nlevels != nlevels ||
 	    r->fs_head != (uint32_t *)(r->buckets + r->nbuckets) ||
-	    r->fs_max != r->fs_head + leaves || (uintptr_t)(r->fs_max + maxima) > r->arena)
+	    r->fs_max != r->fs_head + leaves ||
+	    r->fs_wm != (sized >= SH_INDEX_WM_MIN_GRAN ? r->fs_max + maxima : NULL) ||
+	    (uintptr_t)(r->fs_max + maxima + (r->fs_wm ? SH_INDEX_WM_WORDS : 0)) > r->arena)
 		return index_fail(r, ri, rep, SH_NIL, "free index geometry is inconsistent");
 	for (uint32_t lv = 0; lv < nlevels; lv++)
 		if (r->fs_level[lv] != level[lv])
@@ -484,7 +818,7 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 		count = groups(count);
 	}
 	*nodes = n;
-	return failures;
+	return failures + check_watermarks(r, ri, rep);
 }
 
 /* 1 + the position of the last non-zero entry among g[0 .. k), 0 if they are all zero. */
@@ -514,7 +848,7 @@ static unsigned last_nonzero(const uint32_t *g, unsigned k)
  * at the range's last granule, would end before off. */
 static bool falls_short(const struct sh_region *r, uint32_t lv, uint32_t j, uint32_t off)
 {
-	unsigned shift = SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT * lv;
+	unsigned shift = r->fs_shift + SH_INDEX_FAN_SHIFT * lv;
 
 	return (uint64_t)r->fs_max[r->fs_level[lv] + j] + (((uint64_t)j + 1) << shift) <= off;
 }
@@ -576,7 +910,7 @@ uint32_t sh_fs_below(const struct sh_region *r, uint32_t off)
 		return SH_NIL;
 	if (t != SH_NIL && NODE(r, t)->off < off)
 		return NODE(r, t)->off + NODE(r, t)->size == off ? t : SH_NIL;
-	j = leaf_of(off - 1);
+	j = leaf_of(r, off - 1);
 	for (uint32_t i = r->fs_head[j]; i != SH_NIL && NODE(r, i)->off < off;
 	     i = NODE(r, i)->link)
 		last = i;

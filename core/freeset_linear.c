@@ -64,19 +64,21 @@ void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t ol
 	(void)old_size;
 }
 
-size_t sh_fs_bytes(uint32_t ngran)
+size_t sh_fs_bytes(uint32_t ngran, uint32_t nslots)
 {
 	(void)ngran;
+	(void)nslots;
 	return 0;
 }
 
-void sh_fs_init(struct sh_region *r, void *mem)
+void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized)
 {
 	(void)mem;
+	(void)sized;
 	r->free_root = SH_NIL;
 }
 
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+uint32_t sh_fs_scan(struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
 		    sh_fs_accept accept, void *ctx)
 {
 	uint32_t i = r->free_root;

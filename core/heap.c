@@ -57,7 +57,8 @@ size_t sh_region_meta_bytes(size_t nslots, size_t size)
 		return 0;
 	/* Past SH_MAX_ARENA_GRANULES the region is refused (SH_ETOOBIG) whatever its index. */
 	return slot_bytes(nslots) +
-	       sh_fs_bytes(g > SH_MAX_ARENA_GRANULES ? SH_MAX_ARENA_GRANULES : (uint32_t)g);
+	       sh_fs_bytes(g > SH_MAX_ARENA_GRANULES ? SH_MAX_ARENA_GRANULES : (uint32_t)g,
+			   (uint32_t)nslots);
 }
 
 int sh_init(struct sh_heap *h)
@@ -165,7 +166,7 @@ static bool overlaps(const struct sh_heap *h, uintptr_t b, size_t size)
 	return false;
 }
 
-static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslots)
+static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslots, size_t size)
 {
 	r->slots = (struct sh_slot *)slots_at;
 	r->buckets = (uint32_t *)(slots_at + (uintptr_t)nslots * sizeof(struct sh_slot));
@@ -180,7 +181,9 @@ static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslo
 	s->off = 0;
 	s->size = r->ngran;
 	r->last_freed = SH_NIL;
-	sh_fs_init(r, r->buckets + r->nbuckets);
+	size_t g = size / SH_GRANULE; /* what sh_region_meta_bytes sized the index for */
+	sh_fs_init(r, r->buckets + r->nbuckets,
+		   g > SH_MAX_ARENA_GRANULES ? SH_MAX_ARENA_GRANULES : (uint32_t)g);
 	sh_fs_insert(r, 0);
 	r->nfree = 1;
 	r->free_gran = r->ngran;
@@ -225,7 +228,7 @@ int sh_add_region(struct sh_heap *h, void *base, size_t size, size_t nslots)
 	r->ngran = (uint32_t)((size - (arena - b)) / SH_GRANULE);
 	r->nslots = (uint32_t)nslots;
 	r->nbuckets = buckets_for(nslots);
-	region_format(r, slots_at, (uint32_t)nslots);
+	region_format(r, slots_at, (uint32_t)nslots, size);
 	sh_hd_region(r);
 	h->nregions++;
 	return SH_OK;

@@ -143,19 +143,22 @@ static inline uint32_t sh_bucket_of(const struct sh_region *r, uint32_t off)
  * keeps the original sorted list. Callers keep the counters themselves.
  */
 
-/* Bytes of index for an arena of ngran granules (0 when SH_LINEAR). */
-size_t sh_fs_bytes(uint32_t ngran);
-/* Empties r's index, placing it at mem (sh_fs_bytes(r->ngran) bytes, 4-byte aligned). */
-void sh_fs_init(struct sh_region *r, void *mem);
+/* Bytes of index for an arena of at most ngran granules with nslots slots (0 when SH_LINEAR);
+ * never decreases as ngran grows. */
+size_t sh_fs_bytes(uint32_t ngran, uint32_t nslots);
+/* Empties r's index, placing it at mem (sh_fs_bytes(sized, r->nslots) bytes, 4-byte aligned),
+ * shaped for r->ngran <= sized granules with the leaf size chosen for sized. */
+void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized);
 /* Lowest-addressed free block of at least gran granules, or SH_NIL. */
 uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran);
 /* Offers free blocks to accept(), in address order, until it returns true; returns that block
  * or SH_NIL. Used by memalign, whose fit depends on the block's address as well as its size:
  * aligned starts are the granule offsets first + k * step (step a power of two), and the
  * index offers only blocks that hold gran granules from their first aligned start (the
- * SH_LINEAR list offers every block of at least gran). */
+ * SH_LINEAR list offers every block of at least gran). Not const: the index remembers where
+ * the search ended (memalign's watermarks). */
 typedef bool (*sh_fs_accept)(const struct sh_region *r, uint32_t i, void *ctx);
-uint32_t sh_fs_scan(const struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
+uint32_t sh_fs_scan(struct sh_region *r, uint32_t gran, uint64_t step, uint64_t first,
 		    sh_fs_accept accept, void *ctx);
 void sh_fs_insert(struct sh_region *r, uint32_t i);
 void sh_fs_remove(struct sh_region *r, uint32_t i);

@@ -15,13 +15,21 @@
  * fit) and split at its low end; a remainder needs a spare slot, without one the whole block
  * is handed out; free merges at once with free neighbours.
  *
- * Costs, with G the granules of a region's arena and R the number of regions: the free
- * index is a tree of maxima of fixed shape over the arena, h = 1 + ceil(log16(G / 64))
- * levels (at most 8), so malloc, calloc, free and realloc are O(R + 16 h + 64) whatever the
- * number of blocks (free adds an O(1) expected hash look-up); memalign walks the same index
- * in address order, passing over every entry whose maximum cannot hold the request from the
- * nearest aligned start: O(R + k (16 h + 32)), k the leaves before the one chosen that pass
- * that test yet hold no fit (at most G / 64). The SH_LINEAR build keeps the original
+ * Costs, with G the granules of a region's arena, n its slots and R the number of regions:
+ * the free index is a tree of maxima of fixed shape over the arena with leaves of 2^s
+ * granules, s chosen per region by sh_add_region (6 <= s <= SH_INDEX_LEAF_SHIFT_MAX: the
+ * least s that gives at most max(ceil(G / 2^SH_INDEX_LEAF_SHIFT_MAX), 2^floor(log2(n /
+ * SH_INDEX_SLOTS_PER_LEAF))) leaves), and h = 1 + ceil(log16(G / 2^s)) levels (at most 8). A
+ * leaf holds at most c = min(2^(s-1), n) free blocks (free blocks never touch), so malloc,
+ * calloc, free and realloc are O(R + 16 h + c) whatever the number of blocks (free adds an
+ * O(1) expected hash look-up); memalign walks the same index in address order from where
+ * earlier searches of its alignment and size got to (watermarks: below them only a few
+ * recorded exceptions can fit), passing over every entry whose maximum cannot hold the
+ * request from the nearest aligned start: O(R + (k + E) (16 h + c)), k the leaves from the
+ * watermark on that pass that test yet hold no fit (at most G / 2^s), E =
+ * SH_INDEX_WM_EXCEPTIONS. Once memalign has been used in a region, free and realloc add
+ * O(SH_INDEX_WM_CLASSES E) there to record a block that may now fit. The SH_LINEAR build keeps
+ * the original
  * design, a sorted free list walked to find a fit and, on free, to find the free neighbours:
  * every one of those becomes O(R + n) with n the free blocks.
  *
@@ -79,11 +87,27 @@
  * keeps offset + size from overflowing (32 GiB per region with 16-byte granules). */
 #define SH_MAX_ARENA_GRANULES 0x7fffffffu
 
-/* Shape of the free index (not SH_LINEAR): leaves of SH_INDEX_LEAF granules, levels of
- * maxima with SH_INDEX_FAN entries per group, at most SH_INDEX_LEVELS levels for the largest
- * arena (2^25 leaves: 2^25, 2^21, ..., 2, 1). */
+/* Shape of the free index (not SH_LINEAR): leaves of 2^s granules, s chosen per region by
+ * sh_add_region between SH_INDEX_LEAF_SHIFT and SH_INDEX_LEAF_SHIFT_MAX (larger leaves where
+ * the region has many bytes per slot: see sh_region_meta_bytes), levels of maxima with
+ * SH_INDEX_FAN entries per group, at most SH_INDEX_LEVELS levels for the largest arena
+ * (2^25 leaves: 2^25, 2^21, ..., 2, 1). */
 #define SH_INDEX_LEAF_SHIFT 6
 #define SH_INDEX_LEAF (1u << SH_INDEX_LEAF_SHIFT)
+#define SH_INDEX_LEAF_SHIFT_MAX 12
+#ifndef SH_INDEX_SLOTS_PER_LEAF
+#define SH_INDEX_SLOTS_PER_LEAF 4 /* a region gets at most one leaf per this many slots */
+#endif
+/* memalign's watermarks (freeset_index.c), in regions of at least SH_INDEX_WM_MIN_GRAN
+ * granules (smaller ones have none): alignments of 2^1 .. 2^SH_INDEX_WM_CLASSES
+ * granules, SH_INDEX_WM_LEVELS thresholds (1, 2, 3, then four per octave), SH_INDEX_WM_EXCEPTIONS
+ * exceptions of 3 words per class. */
+#define SH_INDEX_WM_MIN_GRAN 4096u
+#define SH_INDEX_WM_CLASSES 12
+#define SH_INDEX_WM_LEVELS 32
+#define SH_INDEX_WM_EXCEPTIONS 8
+#define SH_INDEX_WM_WORDS                                                                      \
+	(SH_INDEX_WM_CLASSES * (SH_INDEX_WM_LEVELS + 3 * SH_INDEX_WM_EXCEPTIONS))
 #define SH_INDEX_FAN_SHIFT 4
 #define SH_INDEX_FAN (1u << SH_INDEX_FAN_SHIFT)
 #define SH_INDEX_LEVELS 8
@@ -179,9 +203,12 @@ struct sh_region {
 	 * level by level from the leaves up; where each level starts. */
 	uint32_t *fs_head;
 	uint32_t *fs_max;
+	uint32_t *fs_wm;     /* memalign's watermarks, after the maxima */
+	uint32_t fs_wm_used; /* the alignment classes they serve (bit k: 2^k granules) */
 	uint32_t fs_nleaves;
 	uint32_t fs_nlevels;
-	uint32_t fs_tail; /* the free block that ends the arena, kept out of the leaves */
+	uint32_t fs_tail;  /* the free block that ends the arena, kept out of the leaves */
+	uint32_t fs_shift; /* leaves of 2^fs_shift granules */
 	uint32_t fs_level[SH_INDEX_LEVELS];
 };
 
@@ -199,7 +226,10 @@ struct sh_heap {
 
 /* Returns the bytes of metadata at the low end of a region of size bytes with nslots slots
  * (slot array, buckets and, unless SH_LINEAR, the free index, sized for an arena of
- * size / SH_GRANULE granules), before the arena is aligned to SH_GRANULE: a region of size S
+ * g = size / SH_GRANULE granules: 4 bytes per leaf and per maximum for
+ * L = min(ceil(g / 64), max(ceil(g / 2^SH_INDEX_LEAF_SHIFT_MAX), 2^floor(log2(nslots /
+ * SH_INDEX_SLOTS_PER_LEAF)))) leaves, at least 1, and the levels above them, plus
+ * 4 SH_INDEX_WM_WORDS bytes of memalign watermarks when g >= SH_INDEX_WM_MIN_GRAN), before the arena is aligned to SH_GRANULE: a region of size S
  * at base B has its arena at A = round_up(B + sh_region_meta_bytes(nslots, S), SH_GRANULE)
  * and round_down(B + S - A, SH_GRANULE) arena bytes. 0 if nslots is 0 or above
  * SH_MAX_SLOTS. Never decreases as size grows. */

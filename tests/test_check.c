@@ -121,10 +121,13 @@ static void rebuild_index(struct sh_region *r)
 		r->fs_head[j] = SH_NIL;
 	for (uint32_t j = 0; j < index_entries(r); j++)
 		r->fs_max[j] = 0;
+	for (uint32_t j = 0; r->fs_wm && j < SH_INDEX_WM_WORDS; j++)
+		r->fs_wm[j] = 0;
+	r->fs_wm_used = 0;
 	r->fs_tail = SH_NIL;
 	for (unsigned k = n; k-- > 0;) {
 		struct sh_slot *s = &r->slots[f[k]];
-		uint32_t leaf = s->off / SH_INDEX_LEAF;
+		uint32_t leaf = s->off >> r->fs_shift;
 
 		/* The block that ends the arena is the tail, on no chain. */
 		if (s->off + s->size == r->ngran) {
@@ -847,8 +850,11 @@ static void spread_free(struct sh_heap *h, uint32_t f[5])
 
 	th_reset();
 	th_init(h);
-	a = th_add(h, 0, TH_MAX_GRAN, 32);
+	/* Slots enough for leaves of SH_INDEX_LEAF granules (the region, metadata included, is
+	 * about 80 leaves of them). */
+	a = th_add(h, 0, TH_MAX_GRAN, 128 * SH_INDEX_SLOTS_PER_LEAF);
 	r = reg(h, 0);
+	assert_int_equal(r->fs_shift, SH_INDEX_LEAF_SHIFT);
 	assert_int_equal(r->fs_nleaves, TH_MAX_GRAN / SH_INDEX_LEAF);
 	assert_int_equal(r->fs_nlevels, 3);
 	/* Live blocks up to 2600, split where the free ones go, then free those. */
@@ -1044,6 +1050,168 @@ static void test_i6_index_block_missing(void **state)
 	EXPECT_ANY_CORRUPT(&h);
 }
 
+/* memalign's watermarks: a search raises them past what it has seen, and a block freed below
+ * them is still found (it becomes an exception). spread_free's arena is 4 KiB aligned, so
+ * granule offsets that are multiples of 16 are 256-byte aligned: of the holes at 3, 70, 330
+ * and 2560, only the last holds 2 granules at such an offset. */
+static void test_memalign_watermark_sees_block_freed_below(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	struct sh_region_info ri;
+	uint32_t f[5];
+	unsigned char *a;
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
+	a = ri.arena;
+	assert_int_equal((uintptr_t)a % 4096, 0);
+	assert_non_null(r->fs_wm);
+	assert_int_equal(r->fs_wm_used, 0);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 2560));
+	assert_int_equal(r->fs_wm_used, 1u << 4);
+	CHECK_HEAP(&h);
+	/* The same request again: nothing below 2562 fits, the top block does. */
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 2608));
+	CHECK_HEAP(&h);
+	/* Freeing [5, 70) makes one free block of [3, 72), which holds 16. */
+	assert_int_equal(T_FREE(&h, AT(a, 5)), 0);
+	CHECK_HEAP(&h);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 16));
+	CHECK_HEAP(&h);
+	/* The gap [3, 16) stayed free; a one-granule request at 32 bytes fits at 4 in it. */
+	assert_ptr_equal(T_MEMALIGN(&h, 2 * GRAN, GRAN), AT(a, 4));
+	CHECK_HEAP(&h);
+}
+
+/* The watermarks' exceptions: 8 per class; a ninth of more room pushes out the one of least
+ * room, one of no more room than the least is given up itself, and a block that grows over an
+ * exception joins it. Every result is still the lowest aligned fit. */
+static void test_memalign_watermark_exceptions_full(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	unsigned char *a;
+
+	(void)state;
+	th_reset();
+	th_init(&h);
+	a = th_add(&h, 0, TH_MAX_GRAN, 512);
+	r = reg(&h, 0);
+	assert_non_null(r->fs_wm);
+	assert_int_equal((uintptr_t)a % 4096, 0);
+	/* 40 blocks of 16 granules, one of 64 at 640, one of 16 at 704 to keep it apart. */
+	for (unsigned k = 0; k < 40; k++)
+		assert_ptr_equal(T_MALLOC(&h, 16 * GRAN), AT(a, 16 * k));
+	assert_ptr_equal(T_MALLOC(&h, 64 * GRAN), AT(a, 640));
+	assert_ptr_equal(T_MALLOC(&h, 16 * GRAN), AT(a, 704));
+	/* Nothing free below 720: the search raises class 4's watermarks to it. */
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 720));
+	CHECK_HEAP(&h);
+	/* Eight blocks of room 16 below the watermarks fill the exceptions. */
+	for (unsigned k = 0; k < 8; k++) {
+		assert_int_equal(T_FREE(&h, AT(a, 32 * k)), 0);
+		CHECK_HEAP(&h);
+	}
+	/* Room 64 pushes out one of room 16; another of room 16 is given up at once. */
+	assert_int_equal(T_FREE(&h, AT(a, 640)), 0);
+	CHECK_HEAP(&h);
+	assert_int_equal(T_FREE(&h, AT(a, 256)), 0);
+	CHECK_HEAP(&h);
+	/* [0, 48) after this free: it grows over the exception of [32, 48). */
+	assert_int_equal(T_FREE(&h, AT(a, 16)), 0);
+	CHECK_HEAP(&h);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN), AT(a, 0));
+	CHECK_HEAP(&h);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 64 * GRAN), AT(a, 640));
+	CHECK_HEAP(&h);
+	assert_ptr_equal(T_MEMALIGN(&h, 16 * GRAN, 16 * GRAN), AT(a, 16));
+	CHECK_HEAP(&h);
+}
+
+/* I6 on the watermarks: each kind of damage is reported. */
+static void test_i6_memalign_watermarks_wrong(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t f[5], *w, *exc;
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	assert_non_null(T_MEMALIGN(&h, 16 * GRAN, 2 * GRAN));
+	CHECK_HEAP(&h);
+	/* Class 4 (16 granules): its row, then its exceptions. */
+	w = r->fs_wm + 3 * SH_INDEX_WM_LEVELS;
+	exc = r->fs_wm + SH_INDEX_WM_CLASSES * SH_INDEX_WM_LEVELS +
+	      3 * 3 * SH_INDEX_WM_EXCEPTIONS;
+	/* A watermark above the top block, which has room at 16 granules. */
+	uint32_t keep = w[0];
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		w[c] = r->ngran;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, r->fs_tail);
+	/* ... unless an exception covers it with room enough. */
+	exc[0] = r->slots[r->fs_tail].off;
+	exc[1] = r->ngran;
+	exc[2] = r->ngran;
+	CHECK_HEAP(&h);
+	exc[2] = 1;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, r->fs_tail);
+	exc[2] = 0;
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		w[c] = keep;
+	CHECK_HEAP(&h);
+	/* Out of order, past the arena. */
+	w[0] = w[1] + 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	w[0] = keep;
+	w[SH_INDEX_WM_LEVELS - 1] = r->ngran + 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	w[SH_INDEX_WM_LEVELS - 1] = keep;
+	/* An exception that ends before it starts, one past the arena, one of a class not in
+	 * use (class 5, the next row of exceptions). */
+	exc[0] = 9;
+	exc[1] = 9;
+	exc[2] = 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	exc[1] = r->ngran + 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	exc[2] = 0;
+	exc += 3 * SH_INDEX_WM_EXCEPTIONS;
+	exc[0] = 9;
+	exc[1] = 10;
+	exc[2] = 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	exc[2] = 0;
+	CHECK_HEAP(&h);
+	/* A class not in use with a watermark; a class that does not exist in use. */
+	r->fs_wm[0] = 1;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_wm[0] = 0;
+	r->fs_wm_used |= 1u << (SH_INDEX_WM_CLASSES + 1);
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_wm_used &= ~(1u << (SH_INDEX_WM_CLASSES + 1));
+	/* The table elsewhere. */
+	r->fs_wm++;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_wm--;
+	CHECK_HEAP(&h);
+	/* Class 1 (2 granules) in use: the hole [3, 5) gives 4; [70, 72), chained, has room 2
+	 * there, and a watermark above it (the top block's start) misses it. */
+	struct sh_region_info ri;
+	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
+	assert_ptr_equal(T_MEMALIGN(&h, 2 * GRAN, GRAN), AT((unsigned char *)ri.arena, 4));
+	CHECK_HEAP(&h);
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		r->fs_wm[c] = r->slots[r->fs_tail].off;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		r->fs_wm[c] = 0;
+	CHECK_HEAP(&h);
+}
+
 static void test_i6_index_links_do_not_crash(void **state)
 {
 	struct sh_heap h;
@@ -1125,21 +1293,22 @@ static uint32_t scan_free(const struct sh_region *r, uint32_t off, bool ending)
 
 /* sh_fs_below and sh_fs_find, which free and realloc use instead of address links, agree with
  * a scan of every slot at each block's start, one granule into it and at its end, over a churn
- * of small and large blocks in a three-level index (blocks of up to 300 granules reach across
- * leaves and groups of leaves). */
-static void test_neighbour_lookups_match_scan(void **state)
+ * of small and large blocks, in a three-level index of 64-granule leaves (blocks of up to 300
+ * granules reach across leaves and groups of leaves) and in one whose few slots give it leaves
+ * of 2048 granules. */
+static void neighbour_lookups_match_scan(size_t nslots, uint32_t nlevels, uint32_t shift)
 {
 	struct sh_heap h;
 	void *live[96];
 	unsigned n = 0;
 	uint32_t x = 2026;
 
-	(void)state;
 	th_reset();
 	th_init(&h);
-	th_add(&h, 0, TH_MAX_GRAN, 192);
+	th_add(&h, 0, TH_MAX_GRAN, nslots);
 	const struct sh_region *r = reg(&h, 0);
-	assert_int_equal(r->fs_nlevels, 3);
+	assert_int_equal(r->fs_nlevels, nlevels);
+	assert_int_equal(r->fs_shift, shift);
 	for (unsigned step = 0; step < 1500; step++) {
 		x = x * 1103515245u + 12345u;
 		size_t sz = (x >> 8) % 4 ? (x >> 12) % (16 * GRAN) : (x >> 12) % (300 * GRAN);
@@ -1172,6 +1341,12 @@ static void test_neighbour_lookups_match_scan(void **state)
 		assert_int_equal(T_FREE(&h, live[--n]), 0);
 	assert_int_equal(sh_fs_below(r, r->ngran), r->fs_tail);
 	assert_int_equal(sh_fs_below(r, 0), SH_NIL);
+}
+static void test_neighbour_lookups_match_scan(void **state)
+{
+	(void)state;
+	neighbour_lookups_match_scan(128 * SH_INDEX_SLOTS_PER_LEAF, 3, SH_INDEX_LEAF_SHIFT);
+	neighbour_lookups_match_scan(6 * SH_INDEX_SLOTS_PER_LEAF, 2, 11);
 }
 #endif
 
@@ -1322,6 +1497,9 @@ int main(void)
 		cmocka_unit_test(test_i5_memalign_keeps_heap_valid),
 #if !SH_LINEAR
 		cmocka_unit_test(test_i6_index_max_wrong),
+		cmocka_unit_test(test_memalign_watermark_sees_block_freed_below),
+		cmocka_unit_test(test_memalign_watermark_exceptions_full),
+		cmocka_unit_test(test_i6_memalign_watermarks_wrong),
 		cmocka_unit_test(test_i6_index_padding_nonzero),
 		cmocka_unit_test(test_i6_index_two_faults_both_count),
 		cmocka_unit_test(test_i6_index_tail_wrong),

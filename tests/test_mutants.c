@@ -31,24 +31,42 @@ static size_t want_buckets(size_t nslots)
 	return b;
 }
 
-/* Free index bytes for an arena of at most g granules, the slow way: a chain head and a
- * maximum per leaf of 64 granules, then levels of one maximum per 16 entries below up to a
- * single root, each level padded to a multiple of 16 entries. None with SH_LINEAR. */
-static size_t want_index(size_t g)
+/* Free index bytes for an arena of at most g granules with n slots, the slow way: a chain
+ * head and a maximum per leaf, then levels of one maximum per 16 entries below up to a single
+ * root, each level padded to a multiple of 16 entries. The leaves: one per 64 granules, but no
+ * more than the largest power of two at most n / SH_INDEX_SLOTS_PER_LEAF (at least 1), nor
+ * fewer than one per 2^SH_INDEX_LEAF_SHIFT_MAX granules. None with SH_LINEAR. */
+static size_t want_index(size_t g, size_t n)
 {
 #if SH_LINEAR
 	(void)g;
+	(void)n;
 	return 0;
 #else
-	size_t leaves = g ? (g + 63) / 64 : 1, n = leaves, entries = 0;
+	size_t fine = (g + 63) / 64,
+	       coarse = (g + (1u << SH_INDEX_LEAF_SHIFT_MAX) - 1) >> SH_INDEX_LEAF_SHIFT_MAX;
+	size_t leaves = 1, entries = 0;
 
-	for (;;) {
-		entries += (n + 15) / 16 * 16;
-		if (n == 1)
+	while (leaves * 2 <= n / SH_INDEX_SLOTS_PER_LEAF)
+		leaves *= 2;
+	if (leaves < coarse)
+		leaves = coarse;
+	if (leaves > fine)
+		leaves = fine;
+	if (leaves == 0)
+		leaves = 1;
+	for (size_t k = leaves;;) {
+		entries += (k + 15) / 16 * 16;
+		if (k == 1)
 			break;
-		n = (n + 15) / 16;
+		k = (k + 15) / 16;
 	}
-	return (leaves + entries) * sizeof(uint32_t);
+	/* memalign's watermarks, in regions of at least SH_INDEX_WM_MIN_GRAN granules. */
+	size_t wm = g >= SH_INDEX_WM_MIN_GRAN
+			    ? SH_INDEX_WM_CLASSES *
+				      (SH_INDEX_WM_LEVELS + 3 * SH_INDEX_WM_EXCEPTIONS)
+			    : 0;
+	return (leaves + entries + wm) * sizeof(uint32_t);
 #endif
 }
 
@@ -66,7 +84,7 @@ static void test_bucket_count_and_meta_bytes(void **state)
 		struct sh_region_info ri;
 
 		assert_int_equal(meta, n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t) +
-					       want_index(sizeof(buf) / SH_GRANULE));
+					       want_index(sizeof(buf) / SH_GRANULE, n));
 		assert_int_equal(sh_init(&h), 0);
 		assert_int_equal(sh_add_region(&h, buf, sizeof(buf), n), 0);
 		assert_int_equal(sh_region_info(&h, 0, &ri), 0);
@@ -92,16 +110,25 @@ static void test_meta_bytes_limits(void **state)
 	size_t n = SH_MAX_SLOTS;
 	assert_int_equal(sh_region_meta_bytes(n, 0),
 			 n * SH_SLOT_BYTES + want_buckets(n) * sizeof(uint32_t) +
-				 want_index(0));
+				 want_index(0, n));
 	/* The index covers at most SH_MAX_ARENA_GRANULES: a larger region is refused anyway. (A
 	 * 32-bit size_t cannot name that many granules: there SIZE_MAX / SH_GRANULE is less.) */
 	size_t most = SIZE_MAX / SH_GRANULE < SH_MAX_ARENA_GRANULES ? SIZE_MAX / SH_GRANULE
 								    : SH_MAX_ARENA_GRANULES;
 	assert_int_equal(sh_region_meta_bytes(1, SIZE_MAX),
-			 SH_SLOT_BYTES + sizeof(uint32_t) + want_index(most));
-	/* Each leaf of 64 granules more adds to the index. */
-	assert_true(sh_region_meta_bytes(1, 65 * SH_GRANULE) ==
-		    sh_region_meta_bytes(1, 64 * SH_GRANULE) + want_index(65) - want_index(64));
+			 SH_SLOT_BYTES + sizeof(uint32_t) + want_index(most, 1));
+	/* Each leaf of 64 granules more adds to the index while the slots allow it. */
+	assert_true(sh_region_meta_bytes(8, 65 * SH_GRANULE) ==
+		    sh_region_meta_bytes(8, 64 * SH_GRANULE) + want_index(65, 8) -
+			    want_index(64, 8));
+#if !SH_LINEAR
+	assert_true(want_index(65, 8) > want_index(64, 8));
+#endif
+	/* With many bytes per slot the leaves grow instead: 2^22 granules and 20003 slots (the
+	 * benchmark's 64 MiB pool) get 4096 leaves of 1024 granules at the default setting. */
+	assert_true(sh_region_meta_bytes(20003, (size_t)1 << 26) ==
+		    sh_region_meta_bytes(20003, 0) - want_index(0, 20003) +
+			    want_index((size_t)1 << 22, 20003));
 	assert_int_equal(sh_init(&h), 0);
 	assert_int_equal(sh_add_region(&h, buf, sizeof(buf), (size_t)SH_MAX_SLOTS + 1),
 			 SH_ETOOBIG);
