@@ -1362,6 +1362,10 @@ static void drift(uint32_t *(*counter)(struct sh_region *))
 	c = counter(reg(&h, 0));
 	*c += 1;
 	EXPECT_CORRUPT(&h, SH_I7_STATS, 0);
+	/* One broken counter is one failure: the count is exact, not merely nonzero. */
+	struct sh_check_report rep;
+	assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
+	assert_int_equal(rep.failures, 1);
 	*c -= 2;
 	EXPECT_CORRUPT(&h, SH_I7_STATS, 0);
 	*c += 1;
