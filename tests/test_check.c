@@ -529,14 +529,15 @@ static void test_i1_regions_overlap(void **state)
 /* The geometry test names exactly this failure (the walks after it could report other things
  * under the same invariant). A region's end is stored modulo the address space (0 for a
  * region that ends at the top), so an end below its base or its arena is corrupt, as is an
- * arena that runs past the end. */
+ * arena that runs past the end or starts inside the metadata (every block would still be
+ * consistent with it: only the geometry test sees it). */
 static void test_i1_region_geometry(void **state)
 {
 	struct sh_heap h;
 	struct sh_check_report rep;
 
 	(void)state;
-	for (unsigned k = 0; k < 5; k++) {
+	for (unsigned k = 0; k < 6; k++) {
 		struct sh_region *r;
 		th_reset();
 		th_init(&h);
@@ -551,8 +552,10 @@ static void test_i1_region_geometry(void **state)
 			r->end = r->base - 1;
 		else if (k == 3)
 			r->end = r->arena - GRAN; /* the arena starts past the end */
-		else
+		else if (k == 4)
 			r->ngran++; /* the arena runs past the end */
+		else
+			r->arena -= GRAN; /* the arena starts inside the metadata */
 		assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
 		assert_int_equal(rep.invariant, SH_I1_TILING);
 		assert_int_equal(rep.region, 0);
