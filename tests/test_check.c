@@ -526,6 +526,28 @@ static void test_i1_regions_overlap(void **state)
 	EXPECT_CORRUPT(&h, SH_I1_TILING, 1);
 }
 
+/* Every pair of regions is compared, not only each with the first. */
+static void test_i1_later_regions_overlap(void **state)
+{
+	struct sh_heap h;
+	struct sh_check_report rep;
+
+	(void)state;
+	th_reset();
+	th_init(&h);
+	th_add(&h, 0, 32, 8);
+	th_add(&h, 1, 32, 8);
+	th_add(&h, 2, 32, 8);
+	CHECK_HEAP(&h);
+	/* Region 2 claims to end inside region 1. */
+	reg(&h, 2)->end = reg(&h, 1)->base + GRAN;
+	reg(&h, 2)->base = reg(&h, 1)->base - GRAN;
+	assert_int_equal(sh_check(&h, &rep), SH_ECORRUPT);
+	assert_int_equal(rep.invariant, SH_I1_TILING);
+	assert_int_equal(rep.region, 2);
+	assert_string_equal(rep.what, "regions overlap");
+}
+
 /* The geometry test names exactly this failure (the walks after it could report other things
  * under the same invariant). A region's end is stored modulo the address space (0 for a
  * region that ends at the top), so an end below its base or its arena is corrupt, as is an
@@ -1487,6 +1509,7 @@ int main(void)
 		cmocka_unit_test(test_i1_block_inside_another),
 		cmocka_unit_test(test_i1_live_and_free_start_together),
 		cmocka_unit_test(test_i1_regions_overlap),
+		cmocka_unit_test(test_i1_later_regions_overlap),
 		cmocka_unit_test(test_i1_region_geometry),
 		cmocka_unit_test(test_i1_bad_sizes_do_not_crash),
 		cmocka_unit_test(test_i2_spare_list_cycle),
