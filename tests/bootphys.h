@@ -17,17 +17,7 @@
 
 #include "memmap.h"
 #include "memmap_util.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define BOOTPHYS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BOOTPHYS_ASAN 1
-#endif
-#endif
-#ifdef BOOTPHYS_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
+#include "testutil.h"
 
 #define PHYS 0x40000u
 static uint8_t phys[PHYS] __attribute__((aligned(4096)));
@@ -38,9 +28,7 @@ static uint64_t split;	 /* nonzero: ranges straddling this address are refused *
  * free blocks poisoned (ASan builds; core/harden.h): the memory is ours again. */
 static inline void phys_clear(void)
 {
-#ifdef BOOTPHYS_ASAN
-	ASAN_UNPOISON_MEMORY_REGION(phys, sizeof(phys));
-#endif
+	th_unpoison(phys, sizeof(phys));
 	memset(phys, 0, sizeof(phys));
 }
 

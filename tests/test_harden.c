@@ -23,36 +23,44 @@
 
 #include "testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define T_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define T_ASAN 1
-#endif
-#endif
-#ifdef T_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
-
 #define NGRAN 32
 #define NSLOTS 16
+
+/* Lifts ASan's poisoning from the 8-byte granule holding b, for one access as a caller with a
+ * wild pointer would make it; returns whether there was any (for unlift). */
+static bool lift(const unsigned char *b)
+{
+#ifdef TH_ASAN
+	if (__asan_address_is_poisoned(b)) {
+		ASAN_UNPOISON_MEMORY_REGION((const void *)((uintptr_t)b & ~(uintptr_t)7), 8);
+		return true;
+	}
+#else
+	(void)b;
+#endif
+	return false;
+}
+
+/* Puts back the poisoning lift took away. */
+static void unlift(const unsigned char *b, bool lifted)
+{
+#ifdef TH_ASAN
+	if (lifted)
+		ASAN_POISON_MEMORY_REGION((const void *)((uintptr_t)b & ~(uintptr_t)7), 8);
+#else
+	(void)b;
+	(void)lifted;
+#endif
+}
 
 /* Writes v at p + off as a caller with a wild pointer would, past ASan's poisoning. */
 static void scribble(void *p, size_t off, unsigned char v)
 {
 	unsigned char *b = (unsigned char *)p + off;
-#ifdef T_ASAN
-	unsigned char *w = (unsigned char *)((uintptr_t)b & ~(uintptr_t)7);
-	bool poisoned = __asan_address_is_poisoned(b) != 0;
+	bool lifted = lift(b);
 
-	if (poisoned)
-		ASAN_UNPOISON_MEMORY_REGION(w, 8);
 	*b = v;
-	if (poisoned)
-		ASAN_POISON_MEMORY_REGION(w, 8);
-#else
-	*b = v;
-#endif
+	unlift(b, lifted);
 }
 
 #if SH_HARDEN
@@ -61,20 +69,11 @@ static void scribble(void *p, size_t off, unsigned char v)
 static unsigned char peek(const void *p, size_t off)
 {
 	const unsigned char *b = (const unsigned char *)p + off;
-#ifdef T_ASAN
-	unsigned char *w = (unsigned char *)((uintptr_t)b & ~(uintptr_t)7);
-	bool poisoned = __asan_address_is_poisoned(b) != 0;
-	unsigned char v;
+	bool lifted = lift(b);
+	unsigned char v = *b;
 
-	if (poisoned)
-		ASAN_UNPOISON_MEMORY_REGION(w, 8);
-	v = *b;
-	if (poisoned)
-		ASAN_POISON_MEMORY_REGION(w, 8);
+	unlift(b, lifted);
 	return v;
-#else
-	return *b;
-#endif
 }
 
 /* Every hook call, with the report as sh_last_report gave it during the call. */
@@ -577,7 +576,7 @@ static int run_wild(enum wild kind, char *out, size_t cap)
 
 static void expect_wild_at(enum wild kind, const char *access, const char *file, int line)
 {
-#if defined(T_ASAN) && !defined(SH_TEST_NO_CORE_ASAN)
+#if defined(TH_ASAN) && !defined(SH_TEST_NO_CORE_ASAN)
 	static char out[16384];
 	int status = run_wild(kind, out, sizeof(out));
 

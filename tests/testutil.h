@@ -25,6 +25,18 @@
 
 #include "slotheap.h"
 
+/* TH_ASAN: this test program is built with AddressSanitizer. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TH_ASAN 1
+#endif
+#endif
+#ifdef TH_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define GRAN ((size_t)SH_GRANULE)
 
 /* Static buffers the tests carve regions from; each is 4 KiB aligned. */

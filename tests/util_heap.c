@@ -5,17 +5,6 @@
 
 #include "testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TH_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TH_ASAN 1
-#endif
-#endif
-#ifdef TH_ASAN
-#include <sanitizer/asan_interface.h>
-#endif
-
 _Alignas(4096) unsigned char th_mem[TH_NBUF][TH_BUF_SIZE];
 
 void th_reset(void)
