@@ -84,18 +84,25 @@ struct shref {
 
 /* ---- block array helpers ---- */
 
+/* The array p of *cap elements of elem bytes, doubled (first elements if empty); the model
+ * cannot go on without it, so running out of host memory aborts. */
+static void *grow(void *p, size_t *cap, size_t elem, size_t first)
+{
+	size_t n = *cap ? 2 * *cap : first;
+	void *q = realloc(p, n * elem);
+
+	if (!q) {
+		(void)fprintf(stderr, "shref: host out of memory\n");
+		abort();
+	}
+	*cap = n;
+	return q;
+}
+
 static void insert_blk(struct reg *r, size_t i, struct blk b)
 {
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 8;
-		struct blk *nb = realloc(r->b, cap * sizeof(*nb));
-		if (!nb) {
-			(void)fprintf(stderr, "shref: host out of memory\n");
-			abort();
-		}
-		r->b = nb;
-		r->cap = cap;
-	}
+	if (r->n == r->cap)
+		r->b = grow(r->b, &r->cap, sizeof(*r->b), 8);
 	memmove(&r->b[i + 1], &r->b[i], (r->n - i) * sizeof(*r->b));
 	r->b[i] = b;
 	r->n++;
@@ -210,16 +217,8 @@ static void dirty_set(struct shref *m, uintptr_t a, bool changed)
 	bool there = i < m->ndirty && m->dirty[i] == a;
 
 	if (changed && !there) {
-		if (m->ndirty == m->dcap) {
-			size_t cap = m->dcap ? 2 * m->dcap : 16;
-			uintptr_t *nd = realloc(m->dirty, cap * sizeof(*nd));
-			if (!nd) {
-				(void)fprintf(stderr, "shref: host out of memory\n");
-				abort();
-			}
-			m->dirty = nd;
-			m->dcap = cap;
-		}
+		if (m->ndirty == m->dcap)
+			m->dirty = grow(m->dirty, &m->dcap, sizeof(*m->dirty), 16);
 		memmove(&m->dirty[i + 1], &m->dirty[i], (m->ndirty - i) * sizeof(*m->dirty));
 		m->dirty[i] = a;
 		m->ndirty++;
