@@ -1449,18 +1449,21 @@ static void test_add_region_arena_of_max_granules(void **state)
 	struct sh_heap h;
 	struct sh_region_info ri;
 	const size_t meta = (sh_region_meta_bytes(8, SIZE_MAX) + GRAN - 1) / GRAN * GRAN;
+	const size_t whole = meta + (size_t)SH_MAX_ARENA_GRANULES * GRAN;
 	/* The free index of such an arena is a few hundred MiB, written by sh_add_region: it
-	 * needs real memory, mapped here and given back at the end. */
-	void *map = mmap(NULL, meta, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	 * needs real memory. The arena is never written, but under ASan core poisons it, and
+	 * ASan can only poison addresses that may hold memory: the whole range is reserved
+	 * (inaccessible), and only the metadata is made writable. Given back at the end. */
+	void *map = mmap(NULL, whole, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			 -1, 0);
 	unsigned char *b = map;
 
 	(void)state;
 	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map, meta, PROT_READ | PROT_WRITE), 0);
 	th_init(&h);
 	/* Nothing is written to a region's arena, so it may name memory that is not there. */
-	assert_int_equal(sh_add_region(&h, b, meta + (size_t)SH_MAX_ARENA_GRANULES * GRAN, 8),
-			 0);
+	assert_int_equal(sh_add_region(&h, b, whole, 8), 0);
 	assert_int_equal(sh_region_info(&h, 0, &ri), 0);
 	assert_int_equal(ri.arena_size, (size_t)SH_MAX_ARENA_GRANULES * GRAN);
 	assert_ptr_equal(ri.arena, b + meta);
@@ -1471,8 +1474,8 @@ static void test_add_region_arena_of_max_granules(void **state)
 			 SH_ETOOBIG);
 	/* Under ASan core poisoned the region; the address range must be clean when it is
 	 * given back, or whatever the host maps there next would seem poisoned. */
-	th_unpoison(map, meta + (size_t)SH_MAX_ARENA_GRANULES * GRAN);
-	munmap(map, meta);
+	th_unpoison(map, whole);
+	munmap(map, whole);
 #else
 	(void)state;
 	print_message("[  SKIPPED ] test_add_region_arena_of_max_granules: a region of "
