@@ -148,6 +148,9 @@ void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized)
 	r->fs_nleaves = leaves;
 	r->fs_tail = SH_NIL;
 	r->fs_wm_used = 0;
+	r->fs_hint_leaf = SH_NIL;
+	r->fs_hint_prev = SH_NIL;
+	r->fs_hint_max = UINT32_MAX;
 	for (uint32_t j = 0; j < leaves; j++)
 		r->fs_head[j] = SH_NIL;
 	for (uint32_t j = 0; j < maxima; j++)
@@ -166,6 +169,8 @@ static uint32_t *group_of(const struct sh_region *r, uint32_t lv, uint32_t j)
 /* x86-64 (SSE2 is in its base instruction set): the maximum of a group of 16 in four vectors.
  * Entries are at most SH_MAX_ARENA_GRANULES, so signed compares order them. */
 #include <emmintrin.h>
+
+_Static_assert(SH_INDEX_FAN == 16, "the SSE2 group code reads groups of sixteen entries");
 
 static __m128i max4(__m128i a, __m128i b)
 {
@@ -195,7 +200,25 @@ static uint32_t group_max(const uint32_t *g)
 }
 #endif
 
-/* Index in group g of its first entry of at least gran, FAN if none. */
+/* Index in group g of its first entry of at least gran from entry from on, FAN if none. */
+#if defined(__SSE2__)
+static unsigned first_at_least(const uint32_t *g, unsigned from, uint32_t gran)
+{
+	/* Entries are below 2^31: a signed compare with gran - 1 is exact for 1 <= gran <= 2^31. */
+	if (gran - 1 >= SH_TAG || from >= FAN)
+		return gran || from >= FAN ? FAN : from;
+	const __m128i *v = (const __m128i *)(const void *)g;
+	__m128i t = _mm_set1_epi32((int)(gran - 1));
+	/* Sixteen compares packed into sixteen bytes, one mask bit per entry. */
+	__m128i lo = _mm_packs_epi32(_mm_cmpgt_epi32(_mm_loadu_si128(v), t),
+				     _mm_cmpgt_epi32(_mm_loadu_si128(v + 1), t));
+	__m128i hi = _mm_packs_epi32(_mm_cmpgt_epi32(_mm_loadu_si128(v + 2), t),
+				     _mm_cmpgt_epi32(_mm_loadu_si128(v + 3), t));
+	unsigned m = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(lo, hi)) & (~0u << from);
+
+	return m ? (unsigned)__builtin_ctz(m) : FAN;
+}
+#else
 static unsigned first_at_least(const uint32_t *g, unsigned from, uint32_t gran)
 {
 	unsigned k = from;
@@ -204,6 +227,7 @@ static unsigned first_at_least(const uint32_t *g, unsigned from, uint32_t gran)
 		k++;
 	return k;
 }
+#endif
 
 /* Leaf j's maximum becomes m: carries the change up while it changes the level above. */
 static void set_leaf_max(struct sh_region *r, uint32_t j, uint32_t m)
@@ -227,22 +251,68 @@ static void set_leaf_max(struct sh_region *r, uint32_t j, uint32_t m)
 	}
 }
 
-/* Largest block in leaf j's chain. */
-static uint32_t leaf_scan(const struct sh_region *r, uint32_t j)
+/* The largest of m and the blocks of a chain from slot i on. */
+static uint32_t scan_from(const struct sh_region *r, uint32_t i, uint32_t m)
 {
-	uint32_t m = 0;
-
-	for (uint32_t i = r->fs_head[j]; i != SH_NIL; i = NODE(r, i)->link)
+	for (; i != SH_NIL; i = NODE(r, i)->link)
 		if (NODE(r, i)->size > m)
 			m = NODE(r, i)->size;
 	return m;
+}
+
+/* Largest block in leaf j's chain. */
+static uint32_t leaf_scan(const struct sh_region *r, uint32_t j)
+{
+	return scan_from(r, r->fs_head[j], 0);
+}
+
+/*
+ * The search hint. A first fit or a neighbour look-up walks one chain to a position, and
+ * the change that follows (carving the block found, freeing the block looked at) acts at that
+ * position: the hint saves walking there again. It names a block of leaf fs_hint_leaf's chain
+ * (fs_hint_prev, or the head for SH_NIL) and stays true while that block stays chained:
+ * inserting and removing others keeps it in place. fs_hint_max, the largest size up to it,
+ * only holds until the next change, which takes it.
+ */
+static void hint_set(struct sh_region *r, uint32_t j, uint32_t prev, uint32_t m)
+{
+	r->fs_hint_leaf = j;
+	r->fs_hint_prev = prev;
+	r->fs_hint_max = m;
+}
+
+/* Takes fs_hint_max (UINT32_MAX: not known), which only the change after the walk may use. */
+static uint32_t hint_take_max(struct sh_region *r)
+{
+	uint32_t m = r->fs_hint_max;
+
+	r->fs_hint_max = UINT32_MAX;
+	return m;
+}
+
+/* Whether the hint names a position of leaf j's chain before block i, which starts (or
+ * started, before the change being made to it) at off. */
+static bool hint_before(const struct sh_region *r, uint32_t j, uint32_t i, uint32_t off)
+{
+	uint32_t p = r->fs_hint_prev;
+
+	return r->fs_hint_leaf == j && (p == SH_NIL || (p != i && NODE(r, p)->off < off));
+}
+
+/* Where a walk of leaf j's chain for block i at offset off may start: the hinted position
+ * when it lies before, else the head. */
+static uint32_t *walk_start(struct sh_region *r, uint32_t j, uint32_t i, uint32_t off)
+{
+	uint32_t p = r->fs_hint_prev;
+
+	return hint_before(r, j, i, off) && p != SH_NIL ? &NODE(r, p)->link : &r->fs_head[j];
 }
 
 /* Links slot i into leaf j's chain in address order. */
 static void chain_in(struct sh_region *r, uint32_t j, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
-	uint32_t *link = &r->fs_head[j];
+	uint32_t *link = walk_start(r, j, i, s->off);
 
 	while (*link != SH_NIL && NODE(r, *link)->off < s->off)
 		link = &NODE(r, *link)->link;
@@ -252,17 +322,38 @@ static void chain_in(struct sh_region *r, uint32_t j, uint32_t i)
 		set_leaf_max(r, j, s->size);
 }
 
-/* Unlinks slot i, of size size, from leaf j's chain. */
-static void chain_out(struct sh_region *r, uint32_t j, uint32_t i, uint32_t size)
+/*
+ * Unlinks slot i, which started at off with size size, from leaf j's chain. below is the
+ * largest size before i when the hint knew it (UINT32_MAX if not): then the new maximum is
+ * found by scanning only the blocks after i. A block just before i at least as large as i
+ * keeps the maximum at least at i's size: free merges a block into the one below it after
+ * growing that one, whose own update follows (heap.c's release).
+ */
+static void chain_out(struct sh_region *r, uint32_t j, uint32_t i, uint32_t off, uint32_t size,
+		      uint32_t below)
 {
-	uint32_t *link = &r->fs_head[j];
+	bool hinted = hint_before(r, j, i, off);
+	uint32_t p = hinted ? r->fs_hint_prev : SH_NIL;
+	uint32_t *link = p != SH_NIL ? &NODE(r, p)->link : &r->fs_head[j];
 
-	while (*link != i)
-		link = &NODE(r, *link)->link;
+	if (!hinted || *link != i)
+		below = UINT32_MAX;
+	while (*link != i) {
+		p = *link;
+		link = &NODE(r, p)->link;
+	}
 	*link = NODE(r, i)->link;
 	NODE(r, i)->link = SH_NIL;
-	if (size == r->fs_max[j])
-		set_leaf_max(r, j, leaf_scan(r, j));
+	if (r->fs_hint_prev == i)
+		r->fs_hint_leaf = SH_NIL;
+	if (size != r->fs_max[j])
+		return;
+	if (p != SH_NIL && NODE(r, p)->size >= size)
+		set_leaf_max(r, j, NODE(r, p)->size);
+	else
+		set_leaf_max(r, j,
+			     below != UINT32_MAX ? scan_from(r, *link, below)
+						 : leaf_scan(r, j));
 }
 
 #define WM_ROW (SH_INDEX_WM_LEVELS)
@@ -392,6 +483,7 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 {
 	struct sh_slot *s = NODE(r, i);
 
+	hint_take_max(r);
 	sh_slot_set_list(s, SH_LIST_FREE);
 	if (r->fs_wm_used)
 		wm_note(r, s->off, s->size);
@@ -403,10 +495,13 @@ void sh_fs_insert(struct sh_region *r, uint32_t i)
 
 void sh_fs_remove(struct sh_region *r, uint32_t i)
 {
+	uint32_t below = hint_take_max(r);
+	const struct sh_slot *s = NODE(r, i);
+
 	if (i == r->fs_tail)
 		r->fs_tail = SH_NIL;
 	else
-		chain_out(r, leaf_of(r, NODE(r, i)->off), i, NODE(r, i)->size);
+		chain_out(r, leaf_of(r, s->off), i, s->off, s->size, below);
 }
 
 /*
@@ -417,7 +512,7 @@ void sh_fs_remove(struct sh_region *r, uint32_t i)
 void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t old_size)
 {
 	struct sh_slot *s = NODE(r, i);
-	uint32_t from = leaf_of(r, old_off), to = leaf_of(r, s->off);
+	uint32_t from = leaf_of(r, old_off), to = leaf_of(r, s->off), below = hint_take_max(r);
 
 	/* A block that reaches outside its former self may have gained room. */
 	if (r->fs_wm_used && (s->off < old_off || sh_end_of(s) > old_off + old_size))
@@ -433,17 +528,22 @@ void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t ol
 		return;
 	}
 	if (ends_arena(r, s)) {
-		chain_out(r, from, i, old_size);
+		chain_out(r, from, i, old_off, old_size, below);
 		r->fs_tail = i;
 		return;
 	}
 	if (from != to) {
-		chain_out(r, from, i, old_size);
+		chain_out(r, from, i, old_off, old_size, below);
 		chain_in(r, to, i);
 	} else if (s->size > r->fs_max[to]) {
 		set_leaf_max(r, to, s->size);
 	} else if (old_size == r->fs_max[to] && s->size < old_size) {
-		set_leaf_max(r, to, leaf_scan(r, to));
+		/* i's largest successor, or when the hint sits just before i, only those after i */
+		bool next = below != UINT32_MAX && hint_before(r, to, i, old_off) &&
+			    *walk_start(r, to, i, old_off) == i;
+		set_leaf_max(r, to,
+			     next ? scan_from(r, s->link, below > s->size ? below : s->size)
+				  : leaf_scan(r, to));
 	}
 }
 
@@ -458,17 +558,22 @@ static uint32_t descend(const struct sh_region *r, uint32_t lv, uint32_t j, uint
 	return j;
 }
 
-/* The first block of at least gran in leaf j's chain, SH_NIL if none. */
-static uint32_t leaf_fit(const struct sh_region *r, uint32_t j, uint32_t gran)
+/* The first block of at least gran in leaf j's chain, SH_NIL if none; the hint names the
+ * block before it and the largest size up to there. */
+static uint32_t leaf_fit(struct sh_region *r, uint32_t j, uint32_t gran)
 {
-	uint32_t i = r->fs_head[j];
+	uint32_t i = r->fs_head[j], prev = SH_NIL, m = 0;
 
-	while (i != SH_NIL && NODE(r, i)->size < gran)
+	while (i != SH_NIL && NODE(r, i)->size < gran) {
+		m = NODE(r, i)->size > m ? NODE(r, i)->size : m;
+		prev = i;
 		i = NODE(r, i)->link;
+	}
+	hint_set(r, j, prev, m);
 	return i;
 }
 
-uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
+uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran)
 {
 	uint32_t top = r->fs_nlevels - 1;
 
@@ -706,6 +811,26 @@ static unsigned check_leaf(const struct sh_region *r, unsigned ri, struct sh_che
 	return 0;
 }
 
+/* The search hint: between calls it names the head or a chained block of its leaf, and its
+ * maximum has been taken (the chains are sound when this runs, so a free block other than the
+ * tail is on its leaf's chain). */
+static unsigned check_hint(const struct sh_region *r, unsigned ri, struct sh_check_report *rep)
+{
+	uint32_t p = r->fs_hint_prev;
+
+	if (r->fs_hint_max != UINT32_MAX)
+		return index_fail(r, ri, rep, p, "free index hint outlived its call");
+	if (r->fs_hint_leaf == SH_NIL || p == SH_NIL)
+		return r->fs_hint_leaf == SH_NIL || r->fs_hint_leaf < r->fs_nleaves
+			       ? 0
+			       : index_fail(r, ri, rep, p, "free index hint names no leaf");
+	if (p >= r->nslots || sh_slot_list(NODE(r, p)) != SH_LIST_FREE || p == r->fs_tail ||
+	    leaf_of(r, NODE(r, p)->off) != r->fs_hint_leaf)
+		return index_fail(r, ri, rep, p < r->nslots ? p : SH_NIL,
+				  "free index hint names a block off its chain");
+	return 0;
+}
+
 /* Whether free block s has its place under class k's watermarks and exceptions. */
 static bool wm_holds(const struct sh_region *r, unsigned k, const struct sh_slot *s)
 {
@@ -818,7 +943,7 @@ unsigned sh_fs_check(const struct sh_region *r, unsigned ri, struct sh_check_rep
 		count = groups(count);
 	}
 	*nodes = n;
-	return failures + check_watermarks(r, ri, rep);
+	return failures + check_hint(r, ri, rep) + check_watermarks(r, ri, rep);
 }
 
 /* 1 + the position of the last non-zero entry among g[0 .. k), 0 if they are all zero. */
@@ -863,7 +988,7 @@ static uint32_t leaf_last(const struct sh_region *r, uint32_t j)
 	return last;
 }
 
-/* sh_fs_below past leaf j (= leaf(off - 1), which starts no block below off) and the leaf
+/* The block below off past leaf j (= leaf(off - 1), which starts none below off) and the leaf
  * before it: the nearest earlier leaf that holds a block, found through the maxima (an entry
  * is 0 exactly when no block starts in its range). Climb while the group holds no non-zero
  * entry before ours, then descend through the last non-zero entry of each group; an entry
@@ -896,32 +1021,64 @@ static uint32_t below_far(const struct sh_region *r, uint32_t off, uint32_t j)
 	return leaf_last(r, j);
 }
 
-/*
- * The free block that ends at off: free blocks neither touch nor overlap, so only the free
- * block with the highest start below off can, and it does if it reaches off. The tail lies
- * above every chained block; then leaf(off - 1)'s chain, then the leaf before it, then
- * below_far. At most two leaf chains and 2 (h - 1) groups of maxima are read.
- */
-uint32_t sh_fs_below(const struct sh_region *r, uint32_t off)
+/* i if it is a block that ends at off, else SH_NIL. */
+static uint32_t ending_at(const struct sh_region *r, uint32_t i, uint32_t off)
 {
-	uint32_t t = r->fs_tail, last = SH_NIL, j;
+	return i != SH_NIL && NODE(r, i)->off + NODE(r, i)->size == off ? i : SH_NIL;
+}
 
-	if (off == 0)
-		return SH_NIL;
-	if (t != SH_NIL && NODE(r, t)->off < off)
-		return NODE(r, t)->off + NODE(r, t)->size == off ? t : SH_NIL;
-	j = leaf_of(r, off - 1);
-	for (uint32_t i = r->fs_head[j]; i != SH_NIL && NODE(r, i)->off < off;
-	     i = NODE(r, i)->link)
-		last = i;
-	if (last == SH_NIL) {
-		if ((j & (FAN - 1)) == 0 || r->fs_max[j - 1] == 0)
-			last = below_far(r, off, j);
-		else if (!falls_short(r, 0, j - 1, off))
-			last = leaf_last(r, j - 1);
+/* The chained block with the highest start below off, where leaf j = leaf(off - 1) starts
+ * none: the leaf before, or below_far. */
+static uint32_t last_before_leaf(const struct sh_region *r, uint32_t off, uint32_t j)
+{
+	if ((j & (FAN - 1)) == 0 || r->fs_max[j - 1] == 0)
+		return below_far(r, off, j);
+	return falls_short(r, 0, j - 1, off) ? SH_NIL : leaf_last(r, j - 1);
+}
+
+/* The free block starting at end when chained block i is the only one that can: i, or the
+ * tail. */
+static uint32_t starting_at(const struct sh_region *r, uint32_t i, uint32_t end)
+{
+	if (i != SH_NIL && NODE(r, i)->off == end)
+		return i;
+	return r->fs_tail != SH_NIL && NODE(r, r->fs_tail)->off == end ? r->fs_tail : SH_NIL;
+}
+
+/*
+ * Both free neighbours of the live block [off, end) in one walk. Free blocks neither touch
+ * nor overlap, so only the free block with the highest start below off can end at off (never
+ * the tail, which lies above every other): the last one of leaf(off - 1)'s chain below off,
+ * or when that leaf starts none, the last of the leaf before it or below_far. When end lies
+ * in the same leaf, the next block of the chain is the only one that can start at end.
+ * When end lies in a later leaf, the live block covers that leaf up to end, so only its head
+ * can. The walk's position becomes the hint: freeing inserts the block there, or removes
+ * the block above from just after it. At most two leaf chains and 2 (h - 1) groups of maxima
+ * are read.
+ */
+void sh_fs_neighbours(struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
+		      uint32_t *hi)
+{
+	uint32_t last = SH_NIL, j;
+
+	*lo = SH_NIL;
+	*hi = SH_NIL;
+	if (off == 0) {
+		if (end < r->ngran)
+			*hi = starting_at(r, r->fs_head[leaf_of(r, end)], end);
+		return;
 	}
-	return last != SH_NIL && NODE(r, last)->off + NODE(r, last)->size == off ? last
-										 : SH_NIL;
+	j = leaf_of(r, off - 1);
+	uint32_t *link = &r->fs_head[j];
+	while (*link != SH_NIL && NODE(r, *link)->off < off) {
+		last = *link;
+		link = &NODE(r, last)->link;
+	}
+	hint_set(r, j, last, UINT32_MAX);
+	if (end < r->ngran)
+		*hi = starting_at(r, leaf_of(r, end) == j ? *link : r->fs_head[leaf_of(r, end)],
+				  end);
+	*lo = ending_at(r, last != SH_NIL ? last : last_before_leaf(r, off, j), off);
 }
 
 #endif /* !SH_LINEAR */

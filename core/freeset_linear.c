@@ -91,7 +91,7 @@ uint32_t sh_fs_scan(struct sh_region *r, uint32_t gran, uint64_t step, uint64_t 
 	return i;
 }
 
-uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
+uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran)
 {
 	uint32_t i = r->free_root;
 
@@ -100,7 +100,7 @@ uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran)
 	return i;
 }
 
-void sh_fs_neighbours(const struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
+void sh_fs_neighbours(struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
 		      uint32_t *hi)
 {
 	uint32_t prev, i = first_at_or_above(r, off, &prev);

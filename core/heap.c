@@ -4,10 +4,11 @@
  *
  * Every block of a region's arena has a slot of 12 bytes: start, size and one link (16 with
  * SH_LINEAR). Free blocks are in the free index (freeset_*.c), live blocks in a hash keyed by
- * offset, spare slots on a stack. No slot links its address neighbours: free and realloc find
- * the free block just above in the index (sh_fs_find at the block's end) and the one just
- * below too (sh_fs_below; the SH_LINEAR build walks its list for both), and sh_walk goes from
- * each block to the next by address, looking it up in the hash or the index.
+ * offset, spare slots on a stack. No slot links its address neighbours: free finds the free
+ * blocks just below and just above a block in the index (sh_fs_neighbours: one leaf chain;
+ * the SH_LINEAR build walks its list), realloc the one above (sh_fs_find at the block's end),
+ * and sh_walk goes from each block to the next by address, looking it up in the hash or the
+ * index.
  *
  * malloc (address-ordered first fit, split at the low end):
  *
@@ -180,7 +181,6 @@ static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslo
 	struct sh_slot *s = slot(r, 0);
 	s->off = 0;
 	s->size = r->ngran;
-	r->last_freed = SH_NIL;
 	size_t g = size / SH_GRANULE; /* what sh_region_meta_bytes sized the index for */
 	sh_fs_init(r, r->buckets + r->nbuckets,
 		   g > SH_MAX_ARENA_GRANULES ? SH_MAX_ARENA_GRANULES : (uint32_t)g);
@@ -469,19 +469,8 @@ static void release(struct sh_region *r, uint32_t bi)
 	struct sh_slot *b = slot(r, bi);
 	uint32_t off = off_of(b), size = size_of(b), lo, hi;
 
-#if SH_LINEAR
-	/* The original design consolidates by walking the free list, and this build keeps
-	 * that cost. */
+	/* The SH_LINEAR build walks its free list for both (the original design's cost). */
 	sh_fs_neighbours(r, off, off + size, &lo, &hi);
-#else
-	/* Blocks freed in address order each merge with the free block the one before left:
-	 * a free-tagged slot that ends at off is the block below (free blocks never overlap). */
-	lo = r->last_freed;
-	if (lo >= r->nslots || sh_slot_list(slot(r, lo)) != SH_LIST_FREE ||
-	    sh_end_of(slot(r, lo)) != off)
-		lo = sh_fs_below(r, off);
-	hi = free_above(r, b);
-#endif
 
 	hash_remove(r, bi);
 	r->nlive--;
@@ -501,7 +490,6 @@ static void release(struct sh_region *r, uint32_t bi)
 			r->nfree--;
 		}
 		sh_fs_update(r, lo, l->off, old_size);
-		r->last_freed = lo;
 	} else if (hi != SH_NIL) {
 		struct sh_slot *u = slot(r, hi);
 		uint32_t old_off = u->off, old_size = u->size;
@@ -509,12 +497,10 @@ static void release(struct sh_region *r, uint32_t bi)
 		u->size += size;
 		spare_give(r, bi);
 		sh_fs_update(r, hi, old_off, old_size);
-		r->last_freed = hi;
 	} else {
 		sh_slot_set_list(b, SH_LIST_FREE);
 		sh_fs_insert(r, bi);
 		r->nfree++;
-		r->last_freed = bi;
 	}
 }
 

@@ -150,7 +150,7 @@ size_t sh_fs_bytes(uint32_t ngran, uint32_t nslots);
  * shaped for r->ngran <= sized granules with the leaf size chosen for sized. */
 void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized);
 /* Lowest-addressed free block of at least gran granules, or SH_NIL. */
-uint32_t sh_fs_first_fit(const struct sh_region *r, uint32_t gran);
+uint32_t sh_fs_first_fit(struct sh_region *r, uint32_t gran);
 /* Offers free blocks to accept(), in address order, until it returns true; returns that block
  * or SH_NIL. Used by memalign, whose fit depends on the block's address as well as its size:
  * aligned starts are the granule offsets first + k * step (step a power of two), and the
@@ -165,19 +165,12 @@ void sh_fs_remove(struct sh_region *r, uint32_t i);
 /* Block i changed its offset from old_off and/or its size from old_size without passing
  * another free block. */
 void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t old_size);
-#if SH_LINEAR
-/* The free blocks ending at off and starting at end (SH_NIL where there is none), found by
- * walking the free list. */
-void sh_fs_neighbours(const struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
+/* The free blocks ending at off and starting at end (SH_NIL where there is none) around the
+ * live block [off, end): one walk of the free list (SH_LINEAR) or of one leaf chain. */
+void sh_fs_neighbours(struct sh_region *r, uint32_t off, uint32_t end, uint32_t *lo,
 		      uint32_t *hi);
-#endif
 /* Free block starting exactly at granule offset off (off < r->ngran), or SH_NIL. */
 uint32_t sh_fs_find(const struct sh_region *r, uint32_t off);
-#if !SH_LINEAR
-/* Free block ending exactly at granule offset off (off <= r->ngran), or SH_NIL: the neighbour
- * below a block being freed, found through the index (no slot links its neighbours). */
-uint32_t sh_fs_below(const struct sh_region *r, uint32_t off);
-#endif
 uint32_t sh_fs_largest(const struct sh_region *r);
 /* I6: checks the index's own structure (shape, order, links, maxima); returns the number of
  * failures found, reports the first through *rep and counts the free blocks it holds in

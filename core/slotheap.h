@@ -183,16 +183,15 @@ struct sh_report {
 
 /* One region. The fields are the allocator's own: read them through sh_region_info(). */
 struct sh_region {
-	uintptr_t base;	     /* region start: slot array, then buckets */
-	uintptr_t end;	     /* region end (exclusive), 0 if at the top of the address space */
-	uintptr_t arena;     /* first arena byte, SH_GRANULE aligned */
-	uint32_t ngran;	     /* arena size in granules */
-	uint32_t nslots;     /* slots in the slot array */
-	uint32_t nbuckets;   /* hash buckets, a power of two */
-	uint32_t spare;	     /* head of the spare slot list */
-	uint32_t free_root;  /* free list head when SH_LINEAR */
-	uint32_t last_freed; /* slot of the free block the last free left (a hint, checked) */
-	uint32_t nspare;     /* counters kept by every operation, checked by sh_check (I7) */
+	uintptr_t base;	    /* region start: slot array, then buckets */
+	uintptr_t end;	    /* region end (exclusive), 0 if at the top of the address space */
+	uintptr_t arena;    /* first arena byte, SH_GRANULE aligned */
+	uint32_t ngran;	    /* arena size in granules */
+	uint32_t nslots;    /* slots in the slot array */
+	uint32_t nbuckets;  /* hash buckets, a power of two */
+	uint32_t spare;	    /* head of the spare slot list */
+	uint32_t free_root; /* free list head when SH_LINEAR */
+	uint32_t nspare;    /* counters kept by every operation, checked by sh_check (I7) */
 	uint32_t nfree;
 	uint32_t nlive;
 	uint32_t free_gran;
@@ -209,6 +208,13 @@ struct sh_region {
 	uint32_t fs_nlevels;
 	uint32_t fs_tail;  /* the free block that ends the arena, kept out of the leaves */
 	uint32_t fs_shift; /* leaves of 2^fs_shift granules */
+	/* Where the last search stopped, so that the change that follows it need not walk the
+	 * chain again: in leaf fs_hint_leaf's chain (SH_NIL: no hint), the block fs_hint_prev
+	 * (SH_NIL: the chain's head) and, when not UINT32_MAX, the largest size from the head
+	 * up to it. Cleared by every change of a chain. */
+	uint32_t fs_hint_leaf;
+	uint32_t fs_hint_prev;
+	uint32_t fs_hint_max;
 	uint32_t fs_level[SH_INDEX_LEVELS];
 };
 

@@ -1316,8 +1316,9 @@ static uint32_t scan_free(const struct sh_region *r, uint32_t off, bool ending)
 	return SH_NIL;
 }
 
-/* sh_fs_below and sh_fs_find, which free and realloc use instead of address links, agree with
- * a scan of every slot at each block's start, one granule into it and at its end, over a churn
+/* sh_fs_neighbours and sh_fs_find, which free and realloc use instead of address links, agree
+ * with a scan of every slot: the neighbours of each live block, and the block starting at each
+ * block's start, one granule into it and at its end, over a churn
  * of small and large blocks, in a three-level index of 64-granule leaves (blocks of up to 300
  * granules reach across leaves and groups of leaves) and in one whose few slots give it leaves
  * of 2048 granules. */
@@ -1331,7 +1332,7 @@ static void neighbour_lookups_match_scan(size_t nslots, uint32_t nlevels, uint32
 	th_reset();
 	th_init(&h);
 	th_add(&h, 0, TH_MAX_GRAN, nslots);
-	const struct sh_region *r = reg(&h, 0);
+	struct sh_region *r = reg(&h, 0);
 	assert_int_equal(r->fs_nlevels, nlevels);
 	assert_int_equal(r->fs_shift, shift);
 	for (unsigned step = 0; step < 1500; step++) {
@@ -1351,21 +1352,24 @@ static void neighbour_lookups_match_scan(size_t nslots, uint32_t nlevels, uint32
 			if (sh_slot_list(s) == SH_LIST_SPARE)
 				continue;
 			uint32_t at[3] = {sh_slot_off(s), sh_slot_off(s) + 1, sh_end_of(s)};
-			for (unsigned k = 0; k < 3; k++) {
-				if (at[k] > r->ngran)
-					continue;
-				assert_int_equal(sh_fs_below(r, at[k]),
-						 scan_free(r, at[k], true));
+			for (unsigned k = 0; k < 3; k++)
 				if (at[k] < r->ngran)
 					assert_int_equal(sh_fs_find(r, at[k]),
 							 scan_free(r, at[k], false));
-			}
+			if (sh_slot_list(s) != SH_LIST_LIVE)
+				continue;
+			uint32_t lo, hi;
+			sh_fs_neighbours(r, at[0], at[2], &lo, &hi);
+			assert_int_equal(lo, scan_free(r, at[0], true));
+			assert_int_equal(hi, at[2] < r->ngran ? scan_free(r, at[2], false)
+							      : SH_NIL);
 		}
 	}
 	while (n > 0)
 		assert_int_equal(T_FREE(&h, live[--n]), 0);
-	assert_int_equal(sh_fs_below(r, r->ngran), r->fs_tail);
-	assert_int_equal(sh_fs_below(r, 0), SH_NIL);
+	assert_int_equal(r->nfree, 1);
+	assert_int_not_equal(r->fs_tail, SH_NIL);
+	CHECK_HEAP(&h);
 }
 static void test_neighbour_lookups_match_scan(void **state)
 {
