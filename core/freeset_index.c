@@ -1036,6 +1036,20 @@ static uint32_t last_before_leaf(const struct sh_region *r, uint32_t off, uint32
 	return falls_short(r, 0, j - 1, off) ? SH_NIL : leaf_last(r, j - 1);
 }
 
+/* The block below off when leaf j = leaf(off - 1) starts none below off. Blocks freed in
+ * address order each merge with the free block the one before left (heap.c's last_freed): a
+ * free slot that ends at off is the one (free blocks never overlap), found without the
+ * search of last_before_leaf. */
+static uint32_t below_leaf(const struct sh_region *r, uint32_t off, uint32_t j)
+{
+	uint32_t c = r->last_freed;
+
+	if (c < r->nslots && sh_slot_list(NODE(r, c)) == SH_LIST_FREE &&
+	    NODE(r, c)->off + NODE(r, c)->size == off)
+		return c;
+	return last_before_leaf(r, off, j);
+}
+
 /* The free block starting at end when chained block i is the only one that can: i, or the
  * tail. */
 static uint32_t starting_at(const struct sh_region *r, uint32_t i, uint32_t end)
@@ -1078,7 +1092,7 @@ void sh_fs_neighbours(struct sh_region *r, uint32_t off, uint32_t end, uint32_t 
 	if (end < r->ngran)
 		*hi = starting_at(r, leaf_of(r, end) == j ? *link : r->fs_head[leaf_of(r, end)],
 				  end);
-	*lo = ending_at(r, last != SH_NIL ? last : last_before_leaf(r, off, j), off);
+	*lo = ending_at(r, last != SH_NIL ? last : below_leaf(r, off, j), off);
 }
 
 #endif /* !SH_LINEAR */

@@ -181,6 +181,7 @@ static void region_format(struct sh_region *r, uintptr_t slots_at, uint32_t nslo
 	struct sh_slot *s = slot(r, 0);
 	s->off = 0;
 	s->size = r->ngran;
+	r->last_freed = SH_NIL;
 	size_t g = size / SH_GRANULE; /* what sh_region_meta_bytes sized the index for */
 	sh_fs_init(r, r->buckets + r->nbuckets,
 		   g > SH_MAX_ARENA_GRANULES ? SH_MAX_ARENA_GRANULES : (uint32_t)g);
@@ -469,7 +470,8 @@ static void release(struct sh_region *r, uint32_t bi)
 	struct sh_slot *b = slot(r, bi);
 	uint32_t off = off_of(b), size = size_of(b), lo, hi;
 
-	/* The SH_LINEAR build walks its free list for both (the original design's cost). */
+	/* One walk for both (the SH_LINEAR build walks its free list, the original design's
+	 * cost). r->last_freed, set below, is the index's guess for the block below. */
 	sh_fs_neighbours(r, off, off + size, &lo, &hi);
 
 	hash_remove(r, bi);
@@ -490,6 +492,7 @@ static void release(struct sh_region *r, uint32_t bi)
 			r->nfree--;
 		}
 		sh_fs_update(r, lo, l->off, old_size);
+		r->last_freed = lo;
 	} else if (hi != SH_NIL) {
 		struct sh_slot *u = slot(r, hi);
 		uint32_t old_off = u->off, old_size = u->size;
@@ -497,10 +500,12 @@ static void release(struct sh_region *r, uint32_t bi)
 		u->size += size;
 		spare_give(r, bi);
 		sh_fs_update(r, hi, old_off, old_size);
+		r->last_freed = hi;
 	} else {
 		sh_slot_set_list(b, SH_LIST_FREE);
 		sh_fs_insert(r, bi);
 		r->nfree++;
+		r->last_freed = bi;
 	}
 }
 

@@ -183,15 +183,16 @@ struct sh_report {
 
 /* One region. The fields are the allocator's own: read them through sh_region_info(). */
 struct sh_region {
-	uintptr_t base;	    /* region start: slot array, then buckets */
-	uintptr_t end;	    /* region end (exclusive), 0 if at the top of the address space */
-	uintptr_t arena;    /* first arena byte, SH_GRANULE aligned */
-	uint32_t ngran;	    /* arena size in granules */
-	uint32_t nslots;    /* slots in the slot array */
-	uint32_t nbuckets;  /* hash buckets, a power of two */
-	uint32_t spare;	    /* head of the spare slot list */
-	uint32_t free_root; /* free list head when SH_LINEAR */
-	uint32_t nspare;    /* counters kept by every operation, checked by sh_check (I7) */
+	uintptr_t base;	     /* region start: slot array, then buckets */
+	uintptr_t end;	     /* region end (exclusive), 0 if at the top of the address space */
+	uintptr_t arena;     /* first arena byte, SH_GRANULE aligned */
+	uint32_t ngran;	     /* arena size in granules */
+	uint32_t nslots;     /* slots in the slot array */
+	uint32_t nbuckets;   /* hash buckets, a power of two */
+	uint32_t spare;	     /* head of the spare slot list */
+	uint32_t free_root;  /* free list head when SH_LINEAR */
+	uint32_t last_freed; /* slot of the free block the last free left (a guess, checked) */
+	uint32_t nspare;     /* counters kept by every operation, checked by sh_check (I7) */
 	uint32_t nfree;
 	uint32_t nlive;
 	uint32_t free_gran;
