@@ -200,13 +200,15 @@ static uint32_t group_max(const uint32_t *g)
 }
 #endif
 
-/* Index in group g of its first entry of at least gran from entry from on, FAN if none. */
+/* Index in group g of its first entry of at least gran from entry from (<= FAN) on, FAN if
+ * none. */
 #if defined(__SSE2__)
 static unsigned first_at_least(const uint32_t *g, unsigned from, uint32_t gran)
 {
-	/* Entries are below 2^31: a signed compare with gran - 1 is exact for 1 <= gran <= 2^31. */
-	if (gran - 1 >= SH_TAG || from >= FAN)
-		return gran || from >= FAN ? FAN : from;
+	/* Entries are below 2^31: a signed compare with gran - 1 is exact up to gran = 2^31, and
+	 * no entry reaches a larger gran. */
+	if (gran > SH_TAG)
+		return FAN;
 	const __m128i *v = (const __m128i *)(const void *)g;
 	__m128i t = _mm_set1_epi32((int)(gran - 1));
 	/* Sixteen compares packed into sixteen bytes, one mask bit per entry. */
