@@ -148,8 +148,7 @@ void sh_fs_init(struct sh_region *r, void *mem, uint32_t sized)
 	r->fs_nleaves = leaves;
 	r->fs_tail = SH_NIL;
 	r->fs_wm_used = 0;
-	r->fs_hint_leaf = SH_NIL;
-	r->fs_hint_prev = SH_NIL;
+	r->fs_hint_leaf = SH_NIL; /* no hint: fs_hint_prev means nothing */
 	r->fs_hint_max = UINT32_MAX;
 	for (uint32_t j = 0; j < leaves; j++)
 		r->fs_head[j] = SH_NIL;
