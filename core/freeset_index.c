@@ -1040,13 +1040,13 @@ static uint32_t last_before_leaf(const struct sh_region *r, uint32_t off, uint32
 /* The block below off when leaf j = leaf(off - 1) starts none below off. Blocks freed in
  * address order each merge with the free block the one before left (heap.c's last_freed): a
  * free slot that ends at off is the one (free blocks never overlap), found without the
- * search of last_before_leaf. */
+ * search of last_before_leaf. A slot of another list carries a tag bit in its start or its
+ * size, so its raw end lies past every arena and never matches. */
 static uint32_t below_leaf(const struct sh_region *r, uint32_t off, uint32_t j)
 {
 	uint32_t c = r->last_freed;
 
-	if (c < r->nslots && sh_slot_list(NODE(r, c)) == SH_LIST_FREE &&
-	    NODE(r, c)->off + NODE(r, c)->size == off)
+	if (c < r->nslots && NODE(r, c)->off + NODE(r, c)->size == off)
 		return c;
 	return last_before_leaf(r, off, j);
 }

@@ -363,6 +363,25 @@ static void test_r5_merge_below_only(void **state)
 	EXPECT_LAYOUT(&h, {0, 0, 4, LIVE}, {0, 4, 2, LIVE}, {0, 6, 26, FREE});
 }
 
+/* The block the last free left is the index's first guess for the block below the next one
+ * freed; a guess whose slot is live again (handed out whole) must not be merged with, even
+ * though it ends exactly where the freed block starts. */
+static void test_r5_guess_below_handed_out_again(void **state)
+{
+	struct sh_heap h;
+	unsigned char *a = one_region(&h, 32, 16);
+	void *p[3];
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		p[i] = T_MALLOC(&h, GRAN);
+	assert_int_equal(T_FREE(&h, p[0]), 0);
+	assert_ptr_equal(T_MALLOC(&h, GRAN), AT(a, 0));
+	assert_int_equal(T_FREE(&h, p[1]), 0);
+	EXPECT_LAYOUT(&h, {0, 0, 1, LIVE}, {0, 1, 1, FREE}, {0, 2, 1, LIVE}, {0, 3, 29, FREE});
+	assert_int_equal(sh_usable_size(&h, AT(a, 0)), GRAN);
+}
+
 static void test_r5_free_null_is_noop(void **state)
 {
 	struct sh_heap h;
@@ -1501,6 +1520,7 @@ int main(void)
 		cmocka_unit_test(test_r4_never_fails_for_lack_of_slots),
 		cmocka_unit_test(test_r5_merge_above_below_both),
 		cmocka_unit_test(test_r5_merge_below_only),
+		cmocka_unit_test(test_r5_guess_below_handed_out_again),
 		cmocka_unit_test(test_r5_free_null_is_noop),
 		cmocka_unit_test(test_r6_alignment_not_power_of_two),
 		cmocka_unit_test(test_r6_small_alignment_acts_as_granule),
