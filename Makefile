@@ -41,11 +41,16 @@ REF_SRCS := $(wildcard ref/*.c)
 #   rel      -O2, no sanitizers: benchmarks, tools
 #   linsan   SH_LINEAR=1 with sanitizers: the linear free list, compared against ref too
 #   linrel   SH_LINEAR=1, -O2: benchmarks
-VARIANTS := san rel linsan linrel
+#   finesan  sanitizers, the free index in its finest shape (leaves of 2 granules, groups of
+#            2, a leaf per slot, memalign watermarks in every region): the exhaustive check,
+#            whose tiny arenas then span several leaves and levels
+VARIANTS := san rel linsan linrel finesan
 VFLAGS_san := -O1 -g $(SAN)
 VFLAGS_rel := -O2 -g
 VFLAGS_linsan := -O1 -g $(SAN) -DSH_LINEAR=1
 VFLAGS_linrel := -O2 -g -DSH_LINEAR=1
+VFLAGS_finesan := -O1 -g $(SAN) -DSH_INDEX_LEAF_SHIFT=1 -DSH_INDEX_FAN_SHIFT=1 \
+	-DSH_INDEX_SLOTS_PER_LEAF=1
 
 define variant_rules
 $(O)/$(1)/%.o: %.c $(wildcard core/*.h ref/*.h fuzz/*.h) | deps-base

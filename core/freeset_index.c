@@ -54,6 +54,13 @@
 #if !SH_LINEAR
 
 #define FAN SH_INDEX_FAN
+/* x86-64 (SSE2 is in its base instruction set) reads a group of 16 entries in four vectors;
+ * other targets and other group sizes loop. */
+#if defined(__SSE2__) && SH_INDEX_FAN == 16
+#define SSE2_GROUPS 1
+#else
+#define SSE2_GROUPS 0
+#endif
 #define NODE(r, i) sh_slot_at(r, i)
 
 static uint32_t leaf_of(const struct sh_region *r, uint32_t off)
@@ -164,12 +171,10 @@ static uint32_t *group_of(const struct sh_region *r, uint32_t lv, uint32_t j)
 	return r->fs_max + r->fs_level[lv] + (j & ~(uint32_t)(FAN - 1));
 }
 
-#if defined(__SSE2__)
+#if SSE2_GROUPS
 /* x86-64 (SSE2 is in its base instruction set): the maximum of a group of 16 in four vectors.
  * Entries are at most SH_MAX_ARENA_GRANULES, so signed compares order them. */
 #include <emmintrin.h>
-
-_Static_assert(SH_INDEX_FAN == 16, "the SSE2 group code reads groups of sixteen entries");
 
 static __m128i max4(__m128i a, __m128i b)
 {
@@ -201,7 +206,7 @@ static uint32_t group_max(const uint32_t *g)
 
 /* Index in group g of its first entry of at least gran from entry from (<= FAN) on, FAN if
  * none. */
-#if defined(__SSE2__)
+#if SSE2_GROUPS
 static unsigned first_at_least(const uint32_t *g, unsigned from, uint32_t gran)
 {
 	/* Entries are below 2^31: a signed compare with gran - 1 is exact up to gran = 2^31, and
@@ -952,7 +957,7 @@ static unsigned last_nonzero(const uint32_t *g, unsigned k)
 {
 	if (k > 0 && g[k - 1] != 0) /* the usual case: the entry just before */
 		return k;
-#if defined(__SSE2__)
+#if SSE2_GROUPS
 	const __m128i *v = (const __m128i *)(const void *)g;
 	__m128i z = _mm_setzero_si128();
 	unsigned zero = 0;

@@ -92,7 +92,9 @@
  * the region has many bytes per slot: see sh_region_meta_bytes), levels of maxima with
  * SH_INDEX_FAN entries per group, at most SH_INDEX_LEVELS levels for the largest arena
  * (2^25 leaves: 2^25, 2^21, ..., 2, 1). */
+#ifndef SH_INDEX_LEAF_SHIFT
 #define SH_INDEX_LEAF_SHIFT 6
+#endif
 #define SH_INDEX_LEAF (1u << SH_INDEX_LEAF_SHIFT)
 #define SH_INDEX_LEAF_SHIFT_MAX 12
 #ifndef SH_INDEX_SLOTS_PER_LEAF
@@ -102,15 +104,20 @@
  * granules (smaller ones have none): alignments of 2^1 .. 2^SH_INDEX_WM_CLASSES
  * granules, SH_INDEX_WM_LEVELS thresholds (1, 2, 3, then four per octave), SH_INDEX_WM_EXCEPTIONS
  * exceptions of 3 words per class. */
+#ifndef SH_INDEX_WM_MIN_GRAN
 #define SH_INDEX_WM_MIN_GRAN 4096u
+#endif
 #define SH_INDEX_WM_CLASSES 12
 #define SH_INDEX_WM_LEVELS 32
 #define SH_INDEX_WM_EXCEPTIONS 8
 #define SH_INDEX_WM_WORDS                                                                      \
 	(SH_INDEX_WM_CLASSES * (SH_INDEX_WM_LEVELS + 3 * SH_INDEX_WM_EXCEPTIONS))
+#ifndef SH_INDEX_FAN_SHIFT
 #define SH_INDEX_FAN_SHIFT 4
+#endif
 #define SH_INDEX_FAN (1u << SH_INDEX_FAN_SHIFT)
-#define SH_INDEX_LEVELS 8
+/* Enough levels for the largest arena in the smallest leaves (8 for the defaults). */
+#define SH_INDEX_LEVELS (1 + (31 - SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT - 1) / SH_INDEX_FAN_SHIFT)
 
 /* Error codes. 0 is success; every failure has its own code. */
 enum sh_error {

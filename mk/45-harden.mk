@@ -32,7 +32,7 @@ HSAN_LIBS := $(O)/hsan/libslotheap.a $(O)/hsan/libshref.a
 
 # Pattern-specific: also matches the patched copies of core/ that make bugs and make mutation
 # build (their objects sit under $(O)/<variant>/<copy>/).
-$(foreach v,san linsan hsan,$(if $(findstring address,$(VFLAGS_$(v))),$(foreach \
+$(foreach v,san linsan hsan finesan,$(if $(findstring address,$(VFLAGS_$(v))),$(foreach \
 	f,$(SH_META_FILES),$(eval $(O)/$(v)/%/$(f).o: VFLAGS_$(v) += $(ASAN_META)))))
 $(foreach k,libfuzzer afl replay,$(if $(findstring address,$(FZ_CF_$(k))),$(foreach \
 	f,$(SH_META_FILES),$(eval $(FUZZ_O)/$(k)/core/$(f).o: FZ_CF_$(k) += $(ASAN_META)))))

@@ -52,7 +52,7 @@ BUGS_BUILD_check-soak := $(O)/soak $(O)/linsan/soak
 BUGS_BUILD_check-unit := $(UNIT_BINS)
 BUGS_BUILD_check-unit-linear := $(UNIT_LIN_BINS)
 BUGS_BUILD_check-memmap := $(MEMMAP_CLI) $(O)/clang/tools/sh-memmap.o $(O)/m32/memmap_m32
-BUGS_BUILD_check-exhaustive := $(O)/exhaustive $(O)/linsan/exhaustive
+BUGS_BUILD_check-exhaustive := $(O)/exhaustive $(O)/linsan/exhaustive $(O)/finesan/exhaustive
 BUGS_BUILD_fuzz := fuzz-build-libfuzzer bugs-build-libfuzzer-linear
 BUGS_BUILD_cov := fuzz-build-cov
 
@@ -84,7 +84,7 @@ bugs-build: $(foreach s,$(STEPS),$(BUGS_BUILD_$(s)))
 bugs-print:
 	@echo "check-replay $(patsubst %,$(FUZZ_O)/replay/bin/%,$(FUZZ_TARGETS))"
 	@echo "check-replay-linear $(patsubst %,$(BUGS_LIN_FUZZ_O)/replay/bin/%,$(FUZZ_TARGETS))"
-	@echo "check-exhaustive $(O)/exhaustive $(O)/linsan/exhaustive"
+	@echo "check-exhaustive $(O)/exhaustive $(O)/linsan/exhaustive $(O)/finesan/exhaustive"
 	@echo "check-soak $(O)/soak $(O)/linsan/soak"
 	@echo "check-unit $(UNIT_BINS)"
 	@echo "check-unit-linear $(UNIT_LIN_BINS)"

@@ -5,13 +5,16 @@
 # distinct states, sequences covered).
 #
 #   make exhaustive                   EXHAUSTIVE_SECONDS=1800 (the nightly form)
-#   check-exhaustive                  make check's form: 45 s default build, 15 s SH_LINEAR
-#                                     (1 minute in all; fixed enumeration order, so a
-#                                     failure is the same sequence every time)
+#   check-exhaustive                  make check's form: 45 s default build, 15 s SH_LINEAR,
+#                                     15 s the finest index shape (the finesan variant:
+#                                     tiny arenas span several leaves and levels); fixed
+#                                     enumeration order, so a failure is the same sequence
+#                                     every time
 
 EXHAUSTIVE_SECONDS ?= 1800
 EXHAUSTIVE_CHECK_SECONDS ?= 45
 EXHAUSTIVE_CHECK_LINEAR_SECONDS ?= 15
+EXHAUSTIVE_CHECK_FINE_SECONDS ?= 15
 EXHAUSTIVE_ARGS ?=
 EXHAUSTIVE_OBJS = $(O)/$(1)/tests/exhaustive.o $(O)/$(1)/fuzz/diffheap.o $(O)/$(1)/fuzz/opdecode.o
 
@@ -21,15 +24,20 @@ $(O)/exhaustive: $(call EXHAUSTIVE_OBJS,san) $(SAN_LIBS)
 $(O)/linsan/exhaustive: $(call EXHAUSTIVE_OBJS,linsan) $(O)/linsan/libslotheap.a $(O)/linsan/libshref.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(VFLAGS_linsan) $(LDFLAGS) -o $@ $^
+$(O)/finesan/exhaustive: $(call EXHAUSTIVE_OBJS,finesan) $(O)/finesan/libslotheap.a $(O)/finesan/libshref.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(VFLAGS_finesan) $(LDFLAGS) -o $@ $^
 
 .PHONY: exhaustive check-exhaustive
 exhaustive: $(O)/exhaustive
 	@$(O)/exhaustive --seconds $(EXHAUSTIVE_SECONDS) --trace-dir $(O) $(EXHAUSTIVE_ARGS)
 
-check-exhaustive: $(O)/exhaustive $(O)/linsan/exhaustive
+check-exhaustive: $(O)/exhaustive $(O)/linsan/exhaustive $(O)/finesan/exhaustive
 	@$(O)/exhaustive --seconds $(EXHAUSTIVE_CHECK_SECONDS) --trace-dir $(O)
 	@echo "exhaustive against the SH_LINEAR build"
 	@$(O)/linsan/exhaustive --seconds $(EXHAUSTIVE_CHECK_LINEAR_SECONDS) --trace-dir $(O)/linsan
+	@echo "exhaustive against the finest index shape (leaves of 2 granules, groups of 2)"
+	@$(O)/finesan/exhaustive --seconds $(EXHAUSTIVE_CHECK_FINE_SECONDS) --trace-dir $(O)/finesan
 
 CHECK_STEPS += check-exhaustive
 HELP += "  exhaustive          every op sequence over tiny heaps, deepening (EXHAUSTIVE_SECONDS=1800)"
