@@ -117,7 +117,8 @@
 #endif
 #define SH_INDEX_FAN (1u << SH_INDEX_FAN_SHIFT)
 /* Enough levels for the largest arena in the smallest leaves (8 for the defaults). */
-#define SH_INDEX_LEVELS (1 + (31 - SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT - 1) / SH_INDEX_FAN_SHIFT)
+#define SH_INDEX_LEVELS                                                                        \
+	(1 + (31 - SH_INDEX_LEAF_SHIFT + SH_INDEX_FAN_SHIFT - 1) / SH_INDEX_FAN_SHIFT)
 
 /* Error codes. 0 is success; every failure has its own code. */
 enum sh_error {
