@@ -925,6 +925,50 @@ static void test_i6_index_max_wrong(void **state)
 	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, f[3]);
 }
 
+/* Between calls the search hint names a leaf's chain head or a free block chained in that
+ * leaf, and holds no largest size: each way of breaking that is reported. */
+static void test_i6_index_hint(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t f[5], live = SH_NIL;
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	for (uint32_t i = 0; i < r->nslots && live == SH_NIL; i++)
+		if (sh_slot_list(&r->slots[i]) == SH_LIST_LIVE)
+			live = i;
+	assert_int_not_equal(live, SH_NIL);
+	uint32_t leaf = r->slots[f[2]].off >> r->fs_shift, t = r->fs_tail;
+	assert_int_not_equal(t, SH_NIL);
+
+	r->fs_hint_leaf = leaf; /* a chained block of its leaf, or the head: sound */
+	r->fs_hint_prev = f[2];
+	CHECK_HEAP(&h);
+	r->fs_hint_prev = SH_NIL;
+	CHECK_HEAP(&h);
+	r->fs_hint_leaf = r->fs_nleaves; /* no such leaf */
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_hint_leaf = leaf + 1; /* a block of another leaf */
+	r->fs_hint_prev = f[2];
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_hint_leaf = r->slots[t].off >> r->fs_shift; /* the tail, on no chain */
+	r->fs_hint_prev = t;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_hint_leaf = sh_slot_off(&r->slots[live]) >> r->fs_shift; /* a live block */
+	r->fs_hint_prev = live;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_hint_leaf = leaf; /* no such slot */
+	r->fs_hint_prev = r->nslots;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_hint_leaf = SH_NIL; /* a largest size left over from a call */
+	r->fs_hint_max = 0;
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_hint_max = UINT32_MAX;
+	CHECK_HEAP(&h);
+}
+
 /* An entry past the last leaf, or past a level's last group, must stay zero. */
 static void test_i6_index_padding_nonzero(void **state)
 {
@@ -1534,6 +1578,7 @@ int main(void)
 		cmocka_unit_test(test_memalign_watermark_sees_block_freed_below),
 		cmocka_unit_test(test_memalign_watermark_exceptions_full),
 		cmocka_unit_test(test_i6_memalign_watermarks_wrong),
+		cmocka_unit_test(test_i6_index_hint),
 		cmocka_unit_test(test_i6_index_padding_nonzero),
 		cmocka_unit_test(test_i6_index_two_faults_both_count),
 		cmocka_unit_test(test_i6_index_tail_wrong),
