@@ -1259,6 +1259,9 @@ static void test_i6_memalign_watermarks_wrong(void **state)
 	r->fs_wm[0] = 1;
 	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
 	r->fs_wm[0] = 0;
+	r->fs_wm[(SH_INDEX_WM_CLASSES - 1) * SH_INDEX_WM_LEVELS] = 1; /* the last class too */
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	r->fs_wm[(SH_INDEX_WM_CLASSES - 1) * SH_INDEX_WM_LEVELS] = 0;
 	r->fs_wm_used |= 1u << (SH_INDEX_WM_CLASSES + 1);
 	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
 	r->fs_wm_used &= ~(1u << (SH_INDEX_WM_CLASSES + 1));
