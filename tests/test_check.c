@@ -1200,6 +1200,45 @@ static void test_memalign_watermark_exceptions_full(void **state)
 	CHECK_HEAP(&h);
 }
 
+/* Each class's check reads its own exceptions only: a sound exception of class 5 in use,
+ * beside class 4 unused, passes, and does not count for class 4. */
+static void test_i6_memalign_exceptions_per_class(void **state)
+{
+	struct sh_heap h;
+	struct sh_region *r;
+	uint32_t f[5], *exc;
+
+	(void)state;
+	spread_free(&h, f);
+	r = reg(&h, 0);
+	CHECK_HEAP(&h);
+	exc = r->fs_wm + SH_INDEX_WM_CLASSES * SH_INDEX_WM_LEVELS +
+	      4 * 3 * SH_INDEX_WM_EXCEPTIONS;
+	r->fs_wm_used |= 1u << 5; /* its watermarks all 0: nothing is passed over */
+	exc[0] = 9;
+	exc[1] = 10;
+	exc[2] = 1;
+	CHECK_HEAP(&h);
+	r->fs_wm_used &= ~(1u << 5);
+	EXPECT_CORRUPT(&h, SH_I6_INDEX, 0);
+	/* Class 5's exception covering the top block does not cover it for class 4, whose
+	 * watermarks pass it. */
+	uint32_t *w4 = r->fs_wm + 3 * SH_INDEX_WM_LEVELS;
+	r->fs_wm_used |= 1u << 5 | 1u << 4;
+	exc[0] = r->slots[r->fs_tail].off;
+	exc[1] = r->ngran;
+	exc[2] = r->ngran;
+	CHECK_HEAP(&h);
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		w4[c] = r->ngran;
+	EXPECT_CORRUPT_AT(&h, SH_I6_INDEX, 0, r->fs_tail);
+	for (unsigned c = 0; c < SH_INDEX_WM_LEVELS; c++)
+		w4[c] = 0;
+	r->fs_wm_used &= ~(1u << 5 | 1u << 4);
+	exc[2] = 0;
+	CHECK_HEAP(&h);
+}
+
 /* I6 on the watermarks: each kind of damage is reported. */
 static void test_i6_memalign_watermarks_wrong(void **state)
 {
@@ -1580,6 +1619,7 @@ int main(void)
 		cmocka_unit_test(test_i6_index_max_wrong),
 		cmocka_unit_test(test_memalign_watermark_sees_block_freed_below),
 		cmocka_unit_test(test_memalign_watermark_exceptions_full),
+		cmocka_unit_test(test_i6_memalign_exceptions_per_class),
 		cmocka_unit_test(test_i6_memalign_watermarks_wrong),
 		cmocka_unit_test(test_i6_index_hint),
 		cmocka_unit_test(test_i6_index_padding_nonzero),
