@@ -544,7 +544,8 @@ void sh_fs_update(struct sh_region *r, uint32_t i, uint32_t old_off, uint32_t ol
 	} else if (s->size > r->fs_max[to]) {
 		set_leaf_max(r, to, s->size);
 	} else if (old_size == r->fs_max[to] && s->size < old_size) {
-		/* i's largest successor, or when the hint sits just before i, only those after i */
+		/* Rescan the leaf, or only the blocks after i when the hint sits just before it
+		 * (it knows the largest size before). */
 		bool next = below != UINT32_MAX && hint_before(r, to, i, old_off) &&
 			    *walk_start(r, to, i, old_off) == i;
 		set_leaf_max(r, to,

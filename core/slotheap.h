@@ -220,7 +220,8 @@ struct sh_region {
 	/* Where the last search stopped, so that the change that follows it need not walk the
 	 * chain again: in leaf fs_hint_leaf's chain (SH_NIL: no hint), the block fs_hint_prev
 	 * (SH_NIL: the chain's head) and, when not UINT32_MAX, the largest size from the head
-	 * up to it. Cleared by every change of a chain. */
+	 * up to it. The position holds while that block stays chained; the size only until the
+	 * next change of the index, which takes it. */
 	uint32_t fs_hint_leaf;
 	uint32_t fs_hint_prev;
 	uint32_t fs_hint_max;
